@@ -1,0 +1,164 @@
+// bench_random_mixed_mt_remote_malloc T ITERS WS MIN MAX R [RING]
+//
+// T threads, each running ITERS iterations over its own WS slots. An
+// iteration picks a slot at random: a full slot is freed, an empty one gets
+// malloc(size in [MIN, MAX]). R% of the frees are remote: the object is sent
+// through a bounded single-producer ring to another thread, which frees it.
+// A full ring makes the free local (counted, so the effective rate is known).
+// Plain malloc/free: swap allocators with LD_PRELOAD on the same binary.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct alignas(64) Ring {  // single producer, single consumer
+  std::vector<void*> slots;
+  alignas(64) std::atomic<uint64_t> head{0};  // consumer
+  alignas(64) std::atomic<uint64_t> tail{0};  // producer
+  bool push(void* p) {
+    uint64_t t = tail.load(std::memory_order_relaxed);
+    if (t - head.load(std::memory_order_acquire) == slots.size()) return false;
+    slots[t % slots.size()] = p;
+    tail.store(t + 1, std::memory_order_release);
+    return true;
+  }
+  void* pop() {
+    uint64_t h = head.load(std::memory_order_relaxed);
+    if (h == tail.load(std::memory_order_acquire)) return nullptr;
+    void* p = slots[h % slots.size()];
+    head.store(h + 1, std::memory_order_release);
+    return p;
+  }
+};
+
+struct Params {
+  int threads;
+  long iters;
+  int ws;
+  size_t min, max;
+  int remote_pct;
+  size_t ring;
+};
+
+struct alignas(64) Counts {
+  uint64_t mallocs = 0, frees = 0, remote_sent = 0, remote_fallback = 0;
+};
+
+uint64_t xorshift(uint64_t& s) {
+  s ^= s << 13;
+  s ^= s >> 7;
+  s ^= s << 17;
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 7) {
+    fprintf(stderr, "usage: %s T ITERS WS MIN MAX R [RING]\n", argv[0]);
+    return 2;
+  }
+  Params p{atoi(argv[1]), atol(argv[2]), atoi(argv[3]), strtoul(argv[4], nullptr, 10),
+           strtoul(argv[5], nullptr, 10), atoi(argv[6]), argc > 7 ? strtoul(argv[7], nullptr, 10) : 1024};
+  if (p.threads < 1 || p.iters < 1 || p.ws < 1 || p.min > p.max || p.remote_pct < 0 || p.remote_pct > 100 ||
+      p.ring < 1) {
+    fprintf(stderr, "bad arguments\n");
+    return 2;
+  }
+  const int T = p.threads;
+  std::vector<Ring> rings(static_cast<size_t>(T) * T);  // rings[src * T + dst]
+  for (Ring& r : rings) r.slots.resize(p.ring);
+  std::vector<Counts> counts(T);
+  std::atomic<int> ready{0}, done{0};
+  std::atomic<bool> go{false};
+
+  auto drain = [&](int me, Counts& c) {
+    for (int src = 0; src < T; ++src)
+      while (void* q = rings[static_cast<size_t>(src) * T + me].pop()) {
+        free(q);
+        ++c.frees;
+      }
+  };
+
+  auto worker = [&](int me) {
+    Counts& c = counts[me];
+    std::vector<void*> slots(p.ws, nullptr);
+    uint64_t rng = 0x9E3779B97F4A7C15ull * (me + 1);
+    const size_t span = p.max - p.min + 1;
+    ready.fetch_add(1);
+    while (!go.load(std::memory_order_acquire)) {
+    }
+    for (long i = 0; i < p.iters; ++i) {
+      uint64_t r = xorshift(rng);
+      void*& s = slots[r % p.ws];
+      if (s) {
+        if (T > 1 && static_cast<int>((r >> 32) % 100) < p.remote_pct) {
+          int dst = static_cast<int>((me + 1 + (r >> 40) % (T - 1)) % T);
+          if (rings[static_cast<size_t>(me) * T + dst].push(s)) {
+            ++c.remote_sent;
+          } else {
+            free(s);
+            ++c.frees;
+            ++c.remote_fallback;
+          }
+        } else {
+          free(s);
+          ++c.frees;
+        }
+        s = nullptr;
+      } else {
+        size_t sz = p.min + (r >> 20) % span;
+        s = malloc(sz);
+        if (!s) {
+          fprintf(stderr, "malloc(%zu) failed\n", sz);
+          abort();
+        }
+        *static_cast<char*>(s) = static_cast<char>(i);
+        ++c.mallocs;
+      }
+      if ((i & 15) == 0) drain(me, c);
+    }
+    for (void* s : slots) {
+      free(s);
+      c.frees += s != nullptr;
+    }
+    done.fetch_add(1);
+    while (done.load(std::memory_order_acquire) < T) drain(me, c);
+    drain(me, c);
+  };
+
+  std::vector<std::thread> th;
+  for (int t = 0; t < T; ++t) th.emplace_back(worker, t);
+  while (ready.load() < T) {
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  go.store(true, std::memory_order_release);
+  for (auto& t : th) t.join();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  Counts sum;
+  for (const Counts& c : counts) {
+    sum.mallocs += c.mallocs;
+    sum.frees += c.frees;
+    sum.remote_sent += c.remote_sent;
+    sum.remote_fallback += c.remote_fallback;
+  }
+  uint64_t ops = sum.mallocs + sum.frees;
+  // Share of frees executed by a thread other than the allocating one.
+  double remote_rate = sum.frees ? 100.0 * sum.remote_sent / sum.frees : 0.0;
+  printf("bench_random_mixed_mt_remote_malloc T=%d iters=%ld ws=%d size=[%zu,%zu] R=%d ring=%zu: "
+         "ops=%llu secs=%.3f ops_per_sec=%.0f remote_rate=%.1f%%\n",
+         T, p.iters, p.ws, p.min, p.max, p.remote_pct, p.ring, static_cast<unsigned long long>(ops), secs,
+         ops / secs, remote_rate);
+  if (sum.mallocs != sum.frees) {
+    fprintf(stderr, "leak: %llu mallocs vs %llu frees\n", static_cast<unsigned long long>(sum.mallocs),
+            static_cast<unsigned long long>(sum.frees));
+    return 1;
+  }
+  return 0;
+}

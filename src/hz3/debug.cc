@@ -1,0 +1,185 @@
+// Test hooks and the quiescent heap check (object conservation).
+#include <atomic>
+
+#include "hz3.h"
+#include "hz3/alloc.h"
+#include "hz3/failfast.h"
+#include "hz3/large.h"
+#include "hz3/list_failfast.h"
+#include "hz3/shard.h"
+
+using namespace hz3;
+
+namespace {
+
+ThreadCache* current_cache() {
+  ThreadCache* tc = t_cache;
+  if (cache_is_empty_sentinel(tc)) {
+    global_init();
+    tc = thread_cache_init();
+  }
+  return tc;
+}
+
+// One bit per possible object of every page in use; the segment's `reserved`
+// field temporarily holds its ordinal so a page's bits are found in O(1).
+constexpr size_t kBitsPerPage = kPageSize / 16;
+constexpr size_t kBytesPerPage = kBitsPerPage / 8;
+
+struct Census {
+  unsigned char* bits = nullptr;
+  size_t nsegments = 0;
+  hz3_heap_report* rep = nullptr;
+  size_t* counter = nullptr;
+  const char* where = "";
+  bool failed = false;
+};
+
+bool fail(Census& c, const void* p, const char* what) {
+  if (!c.failed) {
+    c.failed = true;
+    LineBuf msg;
+    msg.str(what).str(" in ").str(c.where).kvp("ptr", p);
+    if (granule_kind(p) == GranuleKind::kSegment && segment_of(p)->magic == kSegmentMagic) {
+      Segment* seg = segment_of(p);
+      msg.kv("shard", seg->owner).kv("sc", seg->pages[page_index_of(p)].sc);
+    }
+    size_t n = msg.size() < sizeof(c.rep->error) - 1 ? msg.size() : sizeof(c.rep->error) - 1;
+    for (size_t i = 0; i < n; ++i) c.rep->error[i] = msg.c_str()[i];
+    c.rep->error[n] = 0;
+  }
+  return false;
+}
+
+bool mark(void* p, void* arg) {
+  Census& c = *static_cast<Census*>(arg);
+  if (c.failed) return false;
+  if (const char* why = object_defect(p, -1, -1)) return fail(c, p, why);
+  Segment* seg = segment_of(p);
+  size_t page = seg->reserved * kPagesPerSegment + page_index_of(p);
+  uint32_t idx = static_cast<uint32_t>((reinterpret_cast<uintptr_t>(p) & (kPageSize - 1)) /
+                                       class_size(seg->pages[page_index_of(p)].sc));
+  unsigned char* byte = c.bits + page * kBytesPerPage + idx / 8;
+  unsigned char bit = static_cast<unsigned char>(1u << (idx % 8));
+  if (*byte & bit) return fail(c, p, "duplicate_object");
+  *byte |= bit;
+  ++*c.counter;
+  return true;
+}
+
+void census_cache(ThreadCache* tc, void* arg) {
+  Census& c = *static_cast<Census*>(arg);
+  for (uint32_t sc = 0; sc < kNumClasses && !c.failed; ++sc) {
+    c.where = "tcache";
+    c.counter = &c.rep->in_tcache;
+    void* p = tc->bins[sc].head;
+    uint32_t seen = 0;
+    while (p && seen < tc->bins[sc].count && mark(p, &c)) {
+      p = next_of(p);
+      ++seen;
+    }
+    if (!c.failed && (p || seen != tc->bins[sc].count)) fail(c, p, "bin_count_mismatch");
+  }
+  for (StashEntry& e : tc->stash.e) {
+    c.where = "stash";
+    c.counter = &c.rep->in_stash;
+    void* p = e.head;
+    uint32_t seen = 0;
+    while (p && seen < e.n && mark(p, &c)) {
+      p = next_of(p);
+      ++seen;
+    }
+    if (!c.failed && (p || seen != e.n)) fail(c, p, "stash_count_mismatch");
+  }
+}
+
+int heap_check(void* const* live, size_t nlive, hz3_heap_report* rep) {
+  *rep = hz3_heap_report{};
+  Census c;
+  c.rep = rep;
+  for (Segment* s = segment_list_head(); s; s = s->next_segment) s->reserved = static_cast<uint32_t>(c.nsegments++);
+  size_t bytes = c.nsegments * kPagesPerSegment * kBytesPerPage;
+  if (bytes) {
+    c.bits = static_cast<unsigned char*>(os_map(bytes));
+    if (!c.bits) failfast("os_out_of_memory", "heap_check", kNoShardField, kNoScField, nullptr, "");
+  }
+
+  c.where = "live";
+  c.counter = &rep->live;
+  for (size_t i = 0; i < nlive && !c.failed; ++i) {
+    GranuleKind k = granule_kind(live[i]);
+    if (k == GranuleKind::kLarge || k == GranuleKind::kLargeFar) {
+      if (!large_header(live[i], k)) fail(c, live[i], "not_a_live_large_object");
+      continue;
+    }
+    mark(live[i], &c);
+  }
+  if (!c.failed) registry_for_each(census_cache, &c);
+  for (uint16_t s = 0; s < kNumShards && !c.failed; ++s) {
+    for (uint32_t sc = 0; sc < kNumClasses && !c.failed; ++sc) {
+      c.where = "xfer";
+      c.counter = &rep->in_xfer;
+      shard_at(s).xfer[sc].walk_quiescent(mark, &c);
+      c.where = "central";
+      c.counter = &rep->in_central;
+      if (!c.failed) shard_at(s).central[sc].walk_quiescent(mark, &c);
+    }
+  }
+  // Every carved object must have been seen: anything else was lost.
+  c.where = "carved pages";
+  for (Segment* s = segment_list_head(); s && !c.failed; s = s->next_segment) {
+    uint16_t used = s->next_page.load(std::memory_order_relaxed);
+    for (unsigned pi = 1; pi < used && !c.failed; ++pi) {
+      const PageDesc& pd = s->pages[pi];
+      uint32_t carved = pd.carved.load(std::memory_order_relaxed);
+      rep->carved += carved;
+      const unsigned char* bits = c.bits + (s->reserved * kPagesPerSegment + pi) * kBytesPerPage;
+      for (uint32_t i = 0; i < carved; ++i)
+        if (!(bits[i / 8] & (1u << (i % 8)))) {
+          fail(c, s->page_base(pi) + size_t{i} * class_size(pd.sc), "lost_object");
+          break;
+        }
+    }
+  }
+  rep->large_live = large_count();
+  if (c.bits) os_unmap(c.bits, bytes);
+  rep->ok = !c.failed;
+  return c.failed ? -1 : 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+unsigned hz3_debug_current_shard(void) { return current_cache()->shard; }
+
+unsigned hz3_debug_shard_sharers(unsigned shard) {
+  return shard < kNumShards ? shard_sharers(static_cast<uint16_t>(shard)) : 0;
+}
+
+int hz3_debug_bind_shard(unsigned shard) {
+  if (shard >= kNumShards) return -1;
+  ThreadCache* tc = current_cache();
+  if (tc->shard == shard) return 0;
+  thread_cache_flush(tc);
+  shard_release(tc->shard);
+  tc->shard = shard_claim_specific(static_cast<uint16_t>(shard));
+  return 0;
+}
+
+void hz3_debug_flush_thread(void) { thread_cache_flush(current_cache()); }
+
+void hz3_debug_thread_detach(void) { thread_cache_teardown(); }
+
+int hz3_debug_heap_check(void* const* live, size_t nlive, hz3_heap_report* report) {
+  hz3_heap_report local;
+  return heap_check(live, nlive, report ? report : &local);
+}
+
+void hz3_debug_heap_check_or_die(void* const* live, size_t nlive) {
+  hz3_heap_report rep;
+  if (heap_check(live, nlive, &rep) != 0)
+    failfast("conservation", "heap_check", kNoShardField, kNoScField, nullptr, rep.error);
+}
+
+}  // extern "C"

@@ -1,0 +1,80 @@
+#include "hz3/failfast.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace hz3 {
+
+LineBuf& LineBuf::str(const char* s) {
+  while (s && *s && len_ + 1 < sizeof(buf_)) buf_[len_++] = *s++;
+  buf_[len_] = 0;
+  return *this;
+}
+
+LineBuf& LineBuf::dec(uint64_t v) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n && len_ + 1 < sizeof(buf_)) buf_[len_++] = tmp[--n];
+  buf_[len_] = 0;
+  return *this;
+}
+
+LineBuf& LineBuf::sdec(int64_t v) {
+  if (v < 0) {
+    str("-");
+    return dec(static_cast<uint64_t>(-(v + 1)) + 1);
+  }
+  return dec(static_cast<uint64_t>(v));
+}
+
+LineBuf& LineBuf::hex(uintptr_t v) {
+  static const char kDigits[] = "0123456789abcdef";
+  char tmp[20];
+  int n = 0;
+  do {
+    tmp[n++] = kDigits[v & 15];
+    v >>= 4;
+  } while (v);
+  str("0x");
+  while (n && len_ + 1 < sizeof(buf_)) buf_[len_++] = tmp[--n];
+  buf_[len_] = 0;
+  return *this;
+}
+
+void LineBuf::write_stderr() const {
+  size_t off = 0;
+  while (off < len_) {
+    ssize_t w = ::write(2, buf_ + off, len_ - off);
+    if (w <= 0) return;
+    off += static_cast<size_t>(w);
+  }
+}
+
+void failfast(const char* check, const char* where, int shard, int sc, const void* ptr,
+              const char* detail) {
+  LineBuf line;
+  line.str("hz3: FAILFAST ").str(check).str(" where=").str(where).str(" shard=");
+  if (shard < 0) line.str("-"); else line.dec(static_cast<uint64_t>(shard));
+  line.str(" sc=");
+  if (sc < 0) line.str("-"); else line.dec(static_cast<uint64_t>(sc));
+  line.kvp("ptr", ptr);
+  if (detail && *detail) line.str(" ").str(detail);
+  line.str("\n");
+  line.write_stderr();
+  std::abort();
+}
+
+void failfast(const char* check, const char* where, int shard, int sc, const void* ptr,
+              const LineBuf& detail) {
+  // detail starts with a space when built with kv(); trim it so the line has single spaces.
+  const char* d = detail.c_str();
+  while (*d == ' ') ++d;
+  failfast(check, where, shard, sc, ptr, d);
+}
+
+}  // namespace hz3

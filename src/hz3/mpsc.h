@@ -1,0 +1,71 @@
+// The MPSC box concept shared by xfer and central.
+//
+// A box holds free objects of one (shard, size class). Any thread may push a
+// linked batch (head..tail, n objects, tail->next == nullptr); only the owner
+// of the shard pops. Two forms satisfy the concept and are chosen at compile
+// time: a mutex form (mpsc_mutex.h) and the S142 lock-free form
+// (mpsc_lockfree.h). Code above this layer is written once against the concept.
+#pragma once
+#include <concepts>
+#include <cstdint>
+
+namespace hz3 {
+
+// Identifies a box in failure reports; passed in rather than stored so that
+// the boxes stay constant-initializable.
+struct BoxCtx {
+  uint16_t shard;
+  uint16_t sc;
+  const char* where;  // "xfer" or "central"
+};
+
+// A linked run of objects. Empty when n == 0 (head/tail then null).
+struct Batch {
+  void* head = nullptr;
+  void* tail = nullptr;
+  uint32_t n = 0;
+};
+
+// Returns false to stop the walk (a corrupt list must not loop forever).
+using NodeVisitor = bool (*)(void* obj, void* arg);
+
+template <class B>
+concept MpscBox = requires(B& box, const BoxCtx& ctx, void* p, uint32_t n, Batch& out,
+                           NodeVisitor visit) {
+  // Producer side, any thread. Returns false only when a bounded form is full
+  // and the caller must route the batch elsewhere (xfer mutex -> central).
+  { box.push(ctx, p, p, n) } -> std::same_as<bool>;
+  // Consumer side, owner only: up to `want` objects into `out`; returns out.n.
+  { box.pop(ctx, n, out) } -> std::same_as<uint32_t>;
+  // Consumer side: may a pop find something? (Approximate under concurrency.)
+  { box.pending() } -> std::same_as<bool>;
+  // Quiescent walk over every object held, for the heap check.
+  { box.walk_quiescent(visit, p) } -> std::same_as<void>;
+  // Fork: hold / release whatever lock the form has.
+  { box.fork_lock() } -> std::same_as<void>;
+  { box.fork_unlock() } -> std::same_as<void>;
+};
+
+// Split the first k (>= 1) nodes off a null-terminated list: O(k).
+// Returns the k-th node (new tail of the prefix); *rest gets the remainder.
+inline void* split_prefix(void* head, uint32_t k, void** rest) {
+  void* t = head;
+  for (uint32_t i = 1; i < k; ++i) t = *static_cast<void**>(t);
+  *rest = *static_cast<void**>(t);
+  *static_cast<void**>(t) = nullptr;
+  return t;
+}
+
+// Append batch b after a (either may be empty).
+inline void batch_append(Batch& a, const Batch& b) {
+  if (!b.n) return;
+  if (!a.n) {
+    a = b;
+    return;
+  }
+  *static_cast<void**>(a.tail) = b.head;
+  a.tail = b.tail;
+  a.n += b.n;
+}
+
+}  // namespace hz3

@@ -1,0 +1,156 @@
+// The mutex forms of the MPSC boxes (the pre-S142 design, kept for A/B and
+// for the `fast` and `mutex` lanes).
+//
+// MutexList (central): one list and its exact count under a mutex.
+// MutexSlots (xfer, S42): a bounded array of pushed batches under a mutex; a
+// push that finds every slot taken is refused and the caller overflows the
+// batch into central.
+//
+// Both are safe with several consumers, so they need no consumer token.
+#pragma once
+#include <cstdint>
+
+#include "hz3/failfast.h"
+#include "hz3/mpsc.h"
+#include "hz3/mutex.h"
+#include "hz3/platform.h"
+#include "hz3/shadow.h"
+
+namespace hz3 {
+
+// Walk a null-terminated list, stopping when the visitor says so.
+inline bool walk_null_terminated(void* p, NodeVisitor visit, void* arg) {
+  while (p) {
+    if (!visit(p, arg)) return false;
+    p = *static_cast<void**>(p);
+  }
+  return true;
+}
+
+// kShadow: HZ3_S86_CENTRAL_SHADOW, every object's presence and next link are
+// recorded while it sits in the list (shadow.h); only sound under the mutex.
+template <bool kShadow>
+class alignas(kCacheLine) MutexList {
+ public:
+  static constexpr const char* kFormName = "mutex";
+
+  constexpr MutexList() = default;
+
+  bool push(const BoxCtx& ctx, void* head, void* tail, uint32_t n) {
+    LockGuard g(mu_);
+    *static_cast<void**>(tail) = head_;
+    head_ = head;
+    n_ += n;
+    if constexpr (kShadow) shadow_on_push(ctx, head, n);
+    return true;
+  }
+
+  uint32_t pop(const BoxCtx& ctx, uint32_t want, Batch& out) {
+    out = Batch{};
+    if (want == 0) return 0;
+    LockGuard g(mu_);
+    if (!n_) return 0;
+    uint32_t k = want < n_ ? want : n_;
+    if constexpr (kShadow) shadow_on_pop(ctx, head_, k);
+    out.head = head_;
+    out.tail = split_prefix(head_, k, &head_);
+    out.n = k;
+    n_ -= k;
+    return k;
+  }
+
+  bool pending() const { return n_ != 0; }  // racy read: a hint only
+
+  void walk_quiescent(NodeVisitor visit, void* arg) const { walk_null_terminated(head_, visit, arg); }
+
+  void fork_lock() { mu_.lock(); }
+  void fork_unlock() { mu_.unlock(); }
+
+ private:
+  Mutex mu_;
+  void* head_ = nullptr;  // under mu_
+  uint32_t n_ = 0;        // under mu_, exact
+};
+
+struct SlotsChecks {
+  bool structure = false;  // HZ3_XFER_STRUCT_FAILFAST
+};
+
+template <SlotsChecks kChecks, uint32_t kSlots = 8>
+class alignas(kCacheLine) MutexSlots {
+ public:
+  static constexpr const char* kFormName = "mutex";
+  static constexpr uint32_t kCapacity = kSlots;
+
+  constexpr MutexSlots() = default;
+
+  bool push(const BoxCtx& ctx, void* head, void* tail, uint32_t n) {
+    LockGuard g(mu_);
+    if constexpr (kChecks.structure) check_locked(ctx, "push");
+    if (used_ == kSlots) return false;  // full: caller overflows into central
+    slots_[used_++] = Batch{head, tail, n};
+    return true;
+  }
+
+  uint32_t pop(const BoxCtx& ctx, uint32_t want, Batch& out) {
+    out = Batch{};
+    if (want == 0) return 0;
+    LockGuard g(mu_);
+    if constexpr (kChecks.structure) check_locked(ctx, "pop");
+    while (out.n < want && used_) {
+      Batch& s = slots_[used_ - 1];  // newest batch first: its objects are warmest
+      uint32_t need = want - out.n;
+      if (s.n <= need) {
+        batch_append(out, s);
+        s = Batch{};
+        --used_;
+      } else {
+        Batch part;
+        part.head = s.head;
+        part.tail = split_prefix(s.head, need, &s.head);
+        part.n = need;
+        s.n -= need;
+        batch_append(out, part);
+      }
+    }
+    return out.n;
+  }
+
+  bool pending() const { return used_ != 0; }  // racy read: a hint only
+
+  void walk_quiescent(NodeVisitor visit, void* arg) const {
+    for (uint32_t i = 0; i < used_; ++i)
+      if (!walk_null_terminated(slots_[i].head, visit, arg)) return;
+  }
+
+  void fork_lock() { mu_.lock(); }
+  void fork_unlock() { mu_.unlock(); }
+
+  // Test hook: corrupt a slot so the structure check has something to find.
+  void debug_set_slot(uint32_t i, Batch b, uint32_t used) {
+    slots_[i] = b;
+    used_ = used;
+  }
+
+ private:
+  // The S42 structure: used_ within capacity, every used slot a non-empty
+  // batch with both ends set, every unused slot empty.
+  void check_locked(const BoxCtx& ctx, const char* op) const {
+    if (used_ > kSlots)
+      failfast("xfer_struct", ctx.where, ctx.shard, ctx.sc, nullptr,
+               LineBuf().str(" op=").str(op).kv("used", used_).kv("capacity", kSlots));
+    for (uint32_t i = 0; i < kSlots; ++i) {
+      const Batch& s = slots_[i];
+      bool ok = i < used_ ? (s.head && s.tail && s.n) : (!s.head && !s.tail && !s.n);
+      if (!ok)
+        failfast("xfer_struct", ctx.where, ctx.shard, ctx.sc, s.head,
+                 LineBuf().str(" op=").str(op).kv("slot", i).kv("used", used_).kvp("tail", s.tail).kv("n", s.n));
+    }
+  }
+
+  Mutex mu_;
+  uint32_t used_ = 0;       // under mu_
+  Batch slots_[kSlots]{};   // under mu_
+};
+
+}  // namespace hz3

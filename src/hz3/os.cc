@@ -1,0 +1,56 @@
+// Raw OS mappings and the metadata arena.
+#include <sys/mman.h>
+
+#include "hz3/failfast.h"
+#include "hz3/meta_arena.h"
+#include "hz3/mutex.h"
+#include "hz3/platform.h"
+
+namespace hz3 {
+
+void* os_map(size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+void* os_map_aligned(size_t bytes, size_t align) {
+  if (bytes + align < bytes) return nullptr;
+  char* raw = static_cast<char*>(os_map(bytes + align));
+  if (!raw) return nullptr;
+  uintptr_t start = align_up(reinterpret_cast<uintptr_t>(raw), align);
+  size_t lead = start - reinterpret_cast<uintptr_t>(raw);
+  size_t trail = align - lead;
+  if (lead) ::munmap(raw, lead);
+  if (trail) ::munmap(reinterpret_cast<char*>(start) + bytes, trail);
+  return reinterpret_cast<void*>(start);
+}
+
+void os_unmap(void* p, size_t bytes) { ::munmap(p, bytes); }
+
+namespace {
+constinit Mutex g_meta_lock;
+constinit char* g_meta_cur = nullptr;  // under g_meta_lock
+constinit char* g_meta_end = nullptr;  // under g_meta_lock
+constexpr size_t kMetaChunk = size_t{1} << 20;
+}  // namespace
+
+void* meta_alloc(size_t bytes) {
+  bytes = align_up(bytes, kCacheLine);
+  LockGuard g(g_meta_lock);
+  if (static_cast<size_t>(g_meta_end - g_meta_cur) < bytes) {
+    size_t chunk = bytes > kMetaChunk ? align_up(bytes, 4096) : kMetaChunk;
+    char* c = static_cast<char*>(os_map(chunk));
+    if (!c) failfast("os_out_of_memory", "meta_arena", kNoShardField, kNoScField, nullptr,
+                     LineBuf().kv("bytes", chunk));
+    g_meta_cur = c;
+    g_meta_end = c + chunk;
+  }
+  void* p = g_meta_cur;
+  g_meta_cur += bytes;
+  return p;
+}
+
+void meta_fork_lock() { g_meta_lock.lock(); }
+void meta_fork_unlock() { g_meta_lock.unlock(); }
+
+}  // namespace hz3

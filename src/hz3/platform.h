@@ -1,0 +1,31 @@
+// Small platform helpers shared by every hz3 file: branch hints, cache-line
+// size, and the raw OS mapping calls (the allocator never calls malloc).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#define HZ3_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HZ3_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HZ3_NOINLINE __attribute__((noinline))
+#define HZ3_ALWAYS_INLINE inline __attribute__((always_inline))
+#define HZ3_COLD __attribute__((cold, noinline))
+// Initial-exec TLS: no __tls_get_addr call (which may itself call malloc).
+#define HZ3_TLS __attribute__((tls_model("initial-exec"))) thread_local
+
+namespace hz3 {
+
+inline constexpr size_t kCacheLine = 64;
+
+// Anonymous private read/write mapping; nullptr on failure.
+void* os_map(size_t bytes);
+// Mapping whose start is aligned to `align` (a power of two >= page size).
+void* os_map_aligned(size_t bytes, size_t align);
+void os_unmap(void* p, size_t bytes);
+
+inline constexpr uintptr_t align_up(uintptr_t v, uintptr_t a) { return (v + a - 1) & ~(a - 1); }
+
+// Intrusive free-list link: the first word of a free object.
+HZ3_ALWAYS_INLINE void* next_of(void* p) { return *static_cast<void**>(p); }
+HZ3_ALWAYS_INLINE void set_next(void* p, void* n) { *static_cast<void**>(p) = n; }
+
+}  // namespace hz3

@@ -1,0 +1,41 @@
+#include "hz3/segment.h"
+
+#include <new>
+
+#include "hz3/mutex.h"
+#include "hz3/segment_map.h"
+
+namespace hz3 {
+
+constinit uint8_t g_segment_map[kGranules];
+
+namespace {
+constinit Mutex g_segment_lock;
+constinit Segment* g_segment_list = nullptr;  // under g_segment_lock; only grows
+}  // namespace
+
+Segment* segment_create(uint16_t owner) {
+  void* mem = os_map_aligned(kSegmentSize, kSegmentSize);
+  if (!mem) return nullptr;
+  Segment* seg = new (mem) Segment;
+  seg->magic = kSegmentMagic;
+  seg->owner = owner;
+  seg->next_page.store(1, std::memory_order_relaxed);  // page 0 holds this header
+  {
+    LockGuard g(g_segment_lock);
+    seg->next_segment = g_segment_list;
+    g_segment_list = seg;
+  }
+  granule_set(seg, GranuleKind::kSegment);
+  return seg;
+}
+
+void segments_fork_lock() { g_segment_lock.lock(); }
+void segments_fork_unlock() { g_segment_lock.unlock(); }
+
+Segment* segment_list_head() {
+  LockGuard g(g_segment_lock);
+  return g_segment_list;
+}
+
+}  // namespace hz3

@@ -1,0 +1,149 @@
+#include "hz3/shard.h"
+
+#include "hz3/failfast.h"
+#include "hz3/list_failfast.h"
+#include "hz3/segment_map.h"
+
+namespace hz3 {
+
+constinit Shard g_shards[kNumShards];
+
+namespace {
+
+BoxCtx ctx_of(uint16_t shard, uint32_t sc, const char* where) {
+  return BoxCtx{shard, static_cast<uint16_t>(sc), where};
+}
+
+[[noreturn]] void collision(uint16_t wanted) {
+  LineBuf d;
+  d.str(" no free shard for a new thread").kv("shards", kNumShards);
+  if (wanted != kNoShard) d.kv("wanted", wanted);
+  d.str(" (HZ3_SHARD_COLLISION_FAILFAST=1; use the tolerant lane to allow sharing)");
+  failfast("shard_collision", "shard_claim", wanted == kNoShard ? kNoShardField : wanted,
+           kNoScField, nullptr, d);
+}
+
+// Carve up to `want` objects of class sc for `shard` (owner only).
+uint32_t carve(uint16_t shard, uint32_t sc, uint32_t want, Batch& out) {
+  Shard& s = shard_at(shard);
+  CarveCursor& c = s.carve[sc];
+  const uint32_t size = class_size(sc);
+  if (c.cur == c.end) {
+    Segment* seg = s.cur_segment;
+    if (!seg || seg->next_page.load(std::memory_order_relaxed) == kPagesPerSegment) {
+      seg = segment_create(shard);
+      if (!seg) return 0;
+      s.cur_segment = seg;
+    }
+    uint16_t idx = seg->next_page.load(std::memory_order_relaxed);
+    PageDesc* pd = &seg->pages[idx];
+    pd->sc = static_cast<uint16_t>(sc);
+    seg->next_page.store(static_cast<uint16_t>(idx + 1), std::memory_order_relaxed);
+    c.page = pd;
+    c.cur = seg->page_base(idx);
+    c.end = c.cur + (kPageSize / size) * size;
+  }
+  uint32_t avail = static_cast<uint32_t>((c.end - c.cur) / size);
+  uint32_t k = want < avail ? want : avail;
+  char* p = c.cur;
+  for (uint32_t i = 0; i + 1 < k; ++i) set_next(p + i * size, p + (i + 1) * size);
+  set_next(p + (k - 1) * size, nullptr);
+  out.head = p;
+  out.tail = p + (k - 1) * size;
+  out.n = k;
+  c.cur += k * size;
+  c.page->carved.fetch_add(k, std::memory_order_relaxed);
+  return k;
+}
+
+}  // namespace
+
+uint16_t shard_claim() {
+  for (uint16_t s = 0; s < kNumShards; ++s) {
+    uint32_t expected = 0;
+    if (g_shards[s].sharers.compare_exchange_strong(expected, 1, std::memory_order_acq_rel,
+                                                    std::memory_order_relaxed))
+      return s;
+  }
+  if constexpr (kCollisionFailfast) collision(kNoShard);
+  uint16_t best = 0;
+  for (uint16_t s = 1; s < kNumShards; ++s)
+    if (g_shards[s].sharers.load(std::memory_order_relaxed) <
+        g_shards[best].sharers.load(std::memory_order_relaxed))
+      best = s;
+  g_shards[best].sharers.fetch_add(1, std::memory_order_acq_rel);
+  return best;
+}
+
+uint16_t shard_claim_specific(uint16_t s) {
+  uint32_t expected = 0;
+  if (g_shards[s].sharers.compare_exchange_strong(expected, 1, std::memory_order_acq_rel,
+                                                  std::memory_order_relaxed))
+    return s;
+  if constexpr (kCollisionFailfast) collision(s);
+  g_shards[s].sharers.fetch_add(1, std::memory_order_acq_rel);
+  return s;
+}
+
+void shard_release(uint16_t s) { g_shards[s].sharers.fetch_sub(1, std::memory_order_acq_rel); }
+
+uint32_t shard_sharers(uint16_t s) { return g_shards[s].sharers.load(std::memory_order_relaxed); }
+
+void push_remote_list(uint16_t owner, uint32_t sc, void* head, void* tail, uint32_t n) {
+  BoxCtx ctx = ctx_of(owner, sc, "xfer");
+  if constexpr (kListFailfast) list_check(ctx, head, tail, n);
+  if (!shard_at(owner).xfer[sc].push(ctx, head, tail, n))
+    central_push_list(owner, sc, head, tail, n);  // mutex xfer full: overflow (S42)
+}
+
+void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint32_t n) {
+  BoxCtx ctx = ctx_of(shard, sc, "central");
+  if constexpr (kListFailfast) list_check(ctx, head, tail, n);
+  shard_at(shard).central[sc].push(ctx, head, tail, n);
+}
+
+uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, Batch& out) {
+  Shard& s = shard_at(shard);
+  OwnerExclPopGuard pop_guard(s.excl.mutex());
+  out = Batch{};
+  Batch part;
+  if (s.xfer[sc].pending()) {
+    BoxCtx ctx = ctx_of(shard, sc, "xfer");
+    if (s.xfer[sc].pop(ctx, want, part)) {
+      if constexpr (kListFailfast) list_check(ctx, part.head, part.tail, part.n);
+      batch_append(out, part);
+    }
+  }
+  if (out.n < want && s.central[sc].pending()) {
+    BoxCtx ctx = ctx_of(shard, sc, "central");
+    if (s.central[sc].pop(ctx, want - out.n, part)) {
+      if constexpr (kListFailfast) list_check(ctx, part.head, part.tail, part.n);
+      batch_append(out, part);
+    }
+  }
+  if (out.n == 0) {
+    OwnerExclCarveGuard carve_guard(s.excl.mutex());
+    if (carve(shard, sc, want, part)) batch_append(out, part);
+  }
+  return out.n;
+}
+
+void shards_fork_lock() {
+  for (Shard& s : g_shards) s.excl.mutex().lock();
+  for (Shard& s : g_shards)
+    for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
+      s.xfer[sc].fork_lock();
+      s.central[sc].fork_lock();
+    }
+}
+
+void shards_fork_unlock() {
+  for (Shard& s : g_shards)
+    for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
+      s.central[sc].fork_unlock();
+      s.xfer[sc].fork_unlock();
+    }
+  for (Shard& s : g_shards) s.excl.mutex().unlock();
+}
+
+}  // namespace hz3

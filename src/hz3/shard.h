@@ -1,0 +1,63 @@
+// Owner shards. A thread claims a free shard on its first allocation and
+// releases it at exit (after flushing its cache and remote stash), so shards
+// are reused. Objects carved by a shard's pages belong to it for life.
+//
+// Fields: xfer/central are MPSC boxes (any thread pushes, the owner pops);
+// `carve` and `cur_segment` are owner-only (under OwnerExcl when kCarveLocked);
+// `sharers` is the number of threads bound to the shard (atomic, acq_rel so a
+// new owner sees everything the previous one left in the owner-only fields).
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+#include "hz3/central.h"
+#include "hz3/config.h"
+#include "hz3/owner_excl.h"
+#include "hz3/segment.h"
+#include "hz3/size_class.h"
+#include "hz3/xfer.h"
+
+namespace hz3 {
+
+inline constexpr uint16_t kNoShard = 0xffff;
+
+struct CarveCursor {
+  char* cur = nullptr;  // next object to carve in the current page
+  char* end = nullptr;  // end of the last whole object of that page
+  PageDesc* page = nullptr;
+};
+
+struct alignas(kCacheLine) Shard {
+  XferBox xfer[kNumClasses];
+  CentralBox central[kNumClasses];
+  OwnerExcl excl;
+  CarveCursor carve[kNumClasses];
+  Segment* cur_segment = nullptr;
+  alignas(kCacheLine) std::atomic<uint32_t> sharers{0};
+};
+
+extern Shard g_shards[kNumShards];
+
+inline Shard& shard_at(uint16_t s) { return g_shards[s]; }
+
+// Claim the lowest free shard. None free: FAILFAST shard_collision when
+// HZ3_SHARD_COLLISION_FAILFAST=1, else share the least-loaded shard.
+uint16_t shard_claim();
+// Bind to shard s even if taken (test hook; collision rules apply).
+uint16_t shard_claim_specific(uint16_t s);
+void shard_release(uint16_t s);
+uint32_t shard_sharers(uint16_t s);
+
+// Boundary operations. Each validates the list with HZ3_LIST_FAILFAST.
+// Remote frees to `owner` (xfer; a full mutex xfer overflows into central).
+void push_remote_list(uint16_t owner, uint32_t sc, void* head, void* tail, uint32_t n);
+void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint32_t n);
+// Owner refill: xfer, then central, then fresh objects carved from a page.
+// Returns the number of objects in `out` (0 only when the OS is out of memory).
+uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, Batch& out);
+
+// fork(): hold every shard lock and box lock (prepare), release them after.
+void shards_fork_lock();
+void shards_fork_unlock();
+
+}  // namespace hz3

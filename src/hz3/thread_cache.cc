@@ -1,0 +1,120 @@
+#include "hz3/thread_cache.h"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <new>
+
+#include "hz3/meta_arena.h"
+#include "hz3/mutex.h"
+#include "hz3/shard.h"
+
+namespace hz3 {
+
+constinit ThreadCache g_empty_cache;
+constinit HZ3_TLS ThreadCache* t_cache = &g_empty_cache;
+
+namespace {
+
+constinit Mutex g_registry_lock;
+constinit ThreadCache* g_registry = nullptr;    // live caches, under g_registry_lock
+constinit ThreadCache* g_recycled = nullptr;    // caches of exited threads, under g_registry_lock
+constinit pthread_key_t g_exit_key;
+constinit std::atomic<int> g_key_state{0};      // 0 none, 1 creating, 2 ready
+
+void on_thread_exit(void*) { thread_cache_teardown(); }
+
+void ensure_exit_key() {
+  if (HZ3_LIKELY(g_key_state.load(std::memory_order_acquire) == 2)) return;
+  int expected = 0;
+  if (g_key_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+    pthread_key_create(&g_exit_key, on_thread_exit);
+    g_key_state.store(2, std::memory_order_release);
+    return;
+  }
+  while (g_key_state.load(std::memory_order_acquire) != 2) {
+  }
+}
+
+// Walk a bin's list to its last node: O(count), only on flush paths.
+void* last_node(void* head) {
+  void* p = head;
+  while (void* n = next_of(p)) p = n;
+  return p;
+}
+
+}  // namespace
+
+ThreadCache* thread_cache_init() {
+  ensure_exit_key();
+  ThreadCache* tc;
+  {
+    LockGuard g(g_registry_lock);
+    tc = g_recycled;
+    if (tc) g_recycled = tc->reg_next;
+  }
+  if (!tc) tc = static_cast<ThreadCache*>(meta_alloc(sizeof(ThreadCache)));
+  tc = new (tc) ThreadCache;
+  for (uint32_t sc = 0; sc < kNumClasses; ++sc) tc->bins[sc].cap = class_cap(sc);
+  tc->shard = shard_claim();
+  {
+    LockGuard g(g_registry_lock);
+    tc->reg_next = g_registry;
+    if (g_registry) g_registry->reg_prev = tc;
+    g_registry = tc;
+  }
+  t_cache = tc;
+  // A non-null value makes the key's destructor run at thread exit.
+  pthread_setspecific(g_exit_key, tc);
+  return tc;
+}
+
+void thread_cache_flush(ThreadCache* tc) {
+  for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
+    Bin& b = tc->bins[sc];
+    if (!b.count) continue;
+    central_push_list(tc->shard, sc, b.head, last_node(b.head), b.count);
+    b.head = nullptr;
+    b.count = 0;
+  }
+  stash_flush_all(tc->stash);
+}
+
+void thread_cache_teardown() {
+  ThreadCache* tc = t_cache;
+  if (cache_is_empty_sentinel(tc)) return;
+  thread_cache_flush(tc);
+  // Back to the sentinel before the shard is released: any later call from
+  // this thread (another TLS destructor) sets up a fresh cache.
+  t_cache = &g_empty_cache;
+  shard_release(tc->shard);
+  LockGuard g(g_registry_lock);
+  if (tc->reg_prev) tc->reg_prev->reg_next = tc->reg_next; else g_registry = tc->reg_next;
+  if (tc->reg_next) tc->reg_next->reg_prev = tc->reg_prev;
+  tc->reg_prev = nullptr;
+  tc->reg_next = g_recycled;
+  g_recycled = tc;
+}
+
+void bin_drain(ThreadCache* tc, uint32_t sc) {
+  Bin& b = tc->bins[sc];
+  const uint32_t keep = class_batch(sc);
+  if (b.count <= keep) return;
+  void* rest;
+  split_prefix(b.head, keep, &rest);  // the newest `keep` objects stay: they are warm
+  uint32_t n = b.count - keep;
+  void* tail = rest;
+  for (uint32_t i = 1; i < n; ++i) tail = next_of(tail);
+  central_push_list(tc->shard, sc, rest, tail, n);
+  b.count = keep;
+}
+
+void registry_for_each(void (*fn)(ThreadCache*, void*), void* arg) {
+  LockGuard g(g_registry_lock);
+  for (ThreadCache* tc = g_registry; tc; tc = tc->reg_next) fn(tc, arg);
+}
+
+void registry_fork_lock() { g_registry_lock.lock(); }
+void registry_fork_unlock() { g_registry_lock.unlock(); }
+
+}  // namespace hz3

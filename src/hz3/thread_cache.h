@@ -1,0 +1,52 @@
+// ThreadCache: per-thread bins of free objects of the thread's shard, and its
+// remote stash. The fast path (malloc/free hitting a bin) touches only this
+// thread's bins: no locks, no ordered atomics, no checks.
+//
+// Every thread starts pointing at a shared, immutable empty cache (kNoShard,
+// all bins empty), so the fast path needs no "initialized?" test: the first
+// malloc misses, the first free looks remote, and both slow paths set up the
+// real cache. A cache is owned by its thread; the registry links it for the
+// quiescent heap check.
+#pragma once
+#include <cstdint>
+
+#include "hz3/platform.h"
+#include "hz3/remote_stash.h"
+#include "hz3/size_class.h"
+
+namespace hz3 {
+
+struct Bin {
+  void* head = nullptr;
+  uint32_t count = 0;
+  uint32_t cap = 0;
+};
+
+struct ThreadCache {
+  Bin bins[kNumClasses];
+  uint16_t shard = 0xffff;
+  RemoteStash stash;
+  ThreadCache* reg_prev = nullptr;  // registry, under the registry lock
+  ThreadCache* reg_next = nullptr;
+};
+
+extern ThreadCache g_empty_cache;
+extern HZ3_TLS ThreadCache* t_cache;
+
+HZ3_ALWAYS_INLINE bool cache_is_empty_sentinel(const ThreadCache* tc) { return tc == &g_empty_cache; }
+
+// Set up the calling thread's cache (claims a shard); nullptr if out of memory.
+ThreadCache* thread_cache_init();
+// Flush bins to the shard's central and the stash to the owners' xfer.
+void thread_cache_flush(ThreadCache* tc);
+// Flush, release the shard, recycle the cache; the thread reverts to the sentinel.
+void thread_cache_teardown();
+// Drain a bin that went over its cap: keep one batch, move the rest to central.
+void bin_drain(ThreadCache* tc, uint32_t sc);
+
+// Registry walk (heap check); fn gets every live cache under the registry lock.
+void registry_for_each(void (*fn)(ThreadCache*, void*), void* arg);
+void registry_fork_lock();
+void registry_fork_unlock();
+
+}  // namespace hz3
