@@ -75,12 +75,12 @@ int main(int argc, char** argv) {
   uint32_t want = argc > 2 ? static_cast<uint32_t>(atoi(argv[2])) : 32;
   Result small = measure(64, reps, want);
   Result big = measure(1000000, reps, want);
-  printf("pop(want=%u) facing a fresh backlog, %d reps\n", want, reps);
-  printf("  backlog=64       median_ns=%.1f p90_ns=%.1f steady_pop_push_ns=%.1f\n", small.median_ns,
-         small.p90_ns, small.steady_ns);
-  printf("  backlog=1000000  median_ns=%.1f p90_ns=%.1f steady_pop_push_ns=%.1f\n", big.median_ns,
-         big.p90_ns, big.steady_ns);
-  printf("  ratio(1000000/64) median=%.2f steady=%.2f (goal: within 2x)\n", big.median_ns / small.median_ns,
-         big.steady_ns / small.steady_ns);
-  return 0;
+  printf("lock-free pop(want=%u) facing a fresh backlog (exchange-drain), %d reps, ns per pop incl. clock reads\n",
+         want, reps);
+  printf("  backlog=64       median_ns=%.1f p90_ns=%.1f\n", small.median_ns, small.p90_ns);
+  printf("  backlog=1000000  median_ns=%.1f p90_ns=%.1f\n", big.median_ns, big.p90_ns);
+  printf("  ratio(1000000/64) median=%.2f (goal: within 2x)\n", big.median_ns / small.median_ns);
+  printf("steady pop+push-back loop, ns per pair (the 1M case walks never-touched nodes: cache misses, not O(backlog) work)\n");
+  printf("  backlog=64 %.1f  backlog=1000000 %.1f\n", small.steady_ns, big.steady_ns);
+  return big.median_ns <= 2.0 * small.median_ns ? 0 : 1;
 }

@@ -8,6 +8,7 @@
 //
 // Both are safe with several consumers, so they need no consumer token.
 #pragma once
+#include <atomic>
 #include <cstdint>
 
 #include "hz3/failfast.h"
@@ -40,7 +41,7 @@ class alignas(kCacheLine) MutexList {
     LockGuard g(mu_);
     *static_cast<void**>(tail) = head_;
     head_ = head;
-    n_ += n;
+    n_.store(n_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     if constexpr (kShadow) shadow_on_push(ctx, head, n);
     return true;
   }
@@ -49,17 +50,19 @@ class alignas(kCacheLine) MutexList {
     out = Batch{};
     if (want == 0) return 0;
     LockGuard g(mu_);
-    if (!n_) return 0;
-    uint32_t k = want < n_ ? want : n_;
+    uint32_t have = n_.load(std::memory_order_relaxed);
+    if (!have) return 0;
+    uint32_t k = want < have ? want : have;
     if constexpr (kShadow) shadow_on_pop(ctx, head_, k);
     out.head = head_;
     out.tail = split_prefix(head_, k, &head_);
     out.n = k;
-    n_ -= k;
+    n_.store(have - k, std::memory_order_relaxed);
     return k;
   }
 
-  bool pending() const { return n_ != 0; }  // racy read: a hint only
+  // Read without the lock: a hint that saves locking an empty box.
+  bool pending() const { return n_.load(std::memory_order_relaxed) != 0; }
 
   void walk_quiescent(NodeVisitor visit, void* arg) const { walk_null_terminated(head_, visit, arg); }
 
@@ -68,8 +71,8 @@ class alignas(kCacheLine) MutexList {
 
  private:
   Mutex mu_;
-  void* head_ = nullptr;  // under mu_
-  uint32_t n_ = 0;        // under mu_, exact
+  void* head_ = nullptr;          // under mu_
+  std::atomic<uint32_t> n_{0};    // written under mu_, exact; relaxed reads outside for pending()
 };
 
 struct SlotsChecks {
@@ -87,8 +90,10 @@ class alignas(kCacheLine) MutexSlots {
   bool push(const BoxCtx& ctx, void* head, void* tail, uint32_t n) {
     LockGuard g(mu_);
     if constexpr (kChecks.structure) check_locked(ctx, "push");
-    if (used_ == kSlots) return false;  // full: caller overflows into central
-    slots_[used_++] = Batch{head, tail, n};
+    uint32_t used = used_.load(std::memory_order_relaxed);
+    if (used == kSlots) return false;  // full: caller overflows into central
+    slots_[used] = Batch{head, tail, n};
+    used_.store(used + 1, std::memory_order_relaxed);
     return true;
   }
 
@@ -97,13 +102,14 @@ class alignas(kCacheLine) MutexSlots {
     if (want == 0) return 0;
     LockGuard g(mu_);
     if constexpr (kChecks.structure) check_locked(ctx, "pop");
-    while (out.n < want && used_) {
-      Batch& s = slots_[used_ - 1];  // newest batch first: its objects are warmest
+    uint32_t used = used_.load(std::memory_order_relaxed);
+    while (out.n < want && used) {
+      Batch& s = slots_[used - 1];  // newest batch first: its objects are warmest
       uint32_t need = want - out.n;
       if (s.n <= need) {
         batch_append(out, s);
         s = Batch{};
-        --used_;
+        --used;
       } else {
         Batch part;
         part.head = s.head;
@@ -113,13 +119,16 @@ class alignas(kCacheLine) MutexSlots {
         batch_append(out, part);
       }
     }
+    used_.store(used, std::memory_order_relaxed);
     return out.n;
   }
 
-  bool pending() const { return used_ != 0; }  // racy read: a hint only
+  // Read without the lock: a hint that saves locking an empty inbox.
+  bool pending() const { return used_.load(std::memory_order_relaxed) != 0; }
 
   void walk_quiescent(NodeVisitor visit, void* arg) const {
-    for (uint32_t i = 0; i < used_; ++i)
+    uint32_t used = used_.load(std::memory_order_relaxed);
+    for (uint32_t i = 0; i < used; ++i)
       if (!walk_null_terminated(slots_[i].head, visit, arg)) return;
   }
 
@@ -129,28 +138,29 @@ class alignas(kCacheLine) MutexSlots {
   // Test hook: corrupt a slot so the structure check has something to find.
   void debug_set_slot(uint32_t i, Batch b, uint32_t used) {
     slots_[i] = b;
-    used_ = used;
+    used_.store(used, std::memory_order_relaxed);
   }
 
  private:
   // The S42 structure: used_ within capacity, every used slot a non-empty
   // batch with both ends set, every unused slot empty.
   void check_locked(const BoxCtx& ctx, const char* op) const {
-    if (used_ > kSlots)
+    uint32_t used_now = used_.load(std::memory_order_relaxed);
+    if (used_now > kSlots)
       failfast("xfer_struct", ctx.where, ctx.shard, ctx.sc, nullptr,
-               LineBuf().str(" op=").str(op).kv("used", used_).kv("capacity", kSlots));
+               LineBuf().str(" op=").str(op).kv("used", used_now).kv("capacity", kSlots));
     for (uint32_t i = 0; i < kSlots; ++i) {
       const Batch& s = slots_[i];
-      bool ok = i < used_ ? (s.head && s.tail && s.n) : (!s.head && !s.tail && !s.n);
+      bool ok = i < used_now ? (s.head && s.tail && s.n) : (!s.head && !s.tail && !s.n);
       if (!ok)
         failfast("xfer_struct", ctx.where, ctx.shard, ctx.sc, s.head,
-                 LineBuf().str(" op=").str(op).kv("slot", i).kv("used", used_).kvp("tail", s.tail).kv("n", s.n));
+                 LineBuf().str(" op=").str(op).kv("slot", i).kv("used", used_now).kvp("tail", s.tail).kv("n", s.n));
     }
   }
 
   Mutex mu_;
-  uint32_t used_ = 0;       // under mu_
-  Batch slots_[kSlots]{};   // under mu_
+  std::atomic<uint32_t> used_{0};  // written under mu_; relaxed reads outside for pending()
+  Batch slots_[kSlots]{};          // under mu_
 };
 
 }  // namespace hz3

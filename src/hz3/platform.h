@@ -9,8 +9,9 @@
 #define HZ3_NOINLINE __attribute__((noinline))
 #define HZ3_ALWAYS_INLINE inline __attribute__((always_inline))
 #define HZ3_COLD __attribute__((cold, noinline))
-// Initial-exec TLS: no __tls_get_addr call (which may itself call malloc).
-#define HZ3_TLS __attribute__((tls_model("initial-exec"))) thread_local
+// Initial-exec TLS: no __tls_get_addr call (which may itself call malloc);
+// __thread, not thread_local: no per-access dynamic-initialization wrapper.
+#define HZ3_TLS __thread __attribute__((tls_model("initial-exec")))
 
 namespace hz3 {
 

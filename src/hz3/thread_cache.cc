@@ -12,7 +12,7 @@
 namespace hz3 {
 
 constinit ThreadCache g_empty_cache;
-constinit HZ3_TLS ThreadCache* t_cache = &g_empty_cache;
+HZ3_TLS ThreadCache* t_cache = &g_empty_cache;
 
 namespace {
 
