@@ -1,0 +1,579 @@
+// Fail-fast checks: each violation must abort with its exact one-line report
+//   hz3: FAILFAST <check> where=<box> shard=<s> sc=<c> ptr=<p> <detail>
+// Checks that are compiled in only by some flags are tested under the same
+// #if; the box-level checks are template parameters, so they are tested in
+// every build by instantiating the checked forms directly.
+#include <gtest/gtest.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hz3.h"
+#include "hz3/config.h"
+#include "hz3/list_failfast.h"
+#include "hz3/mpsc_lockfree.h"
+#include "hz3/mpsc_mutex.h"
+#include "hz3/shard.h"
+#include "hz3/size_class.h"
+#include "test_util.h"
+
+using namespace hz3;
+
+namespace {
+
+// Under TSan every death test uses the threadsafe style (the child is a fresh
+// exec, spawned with clone(), so no pthread_atfork handler runs). With the
+// fast style, fork() runs hz3's fork_prepare, which holds every shard's
+// OwnerExcl mutex at once (HZ3_NUM_SHARDS + 4 locks, more in mutex-box
+// lanes); TSan's deadlock detector tracks at most 64 held locks per thread,
+// CHECK-fails, and then hangs while printing that report. The tsan test
+// preset now sets detect_deadlocks=0 for the same reason; this keeps the
+// death tests independent of that option (e.g. when run by hand).
+class TsanDeathStyle : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (HZ3_TEST_TSAN) GTEST_FLAG_SET(death_test_style, "threadsafe");
+  }
+};
+const auto* const kTsanDeathStyle = ::testing::AddGlobalTestEnvironment(new TsanDeathStyle);
+
+using LockFreeBox = LockFreeMpscList<LockFreeChecks{.consumer_token = true, .structure = true}>;
+using SlotsBox = MutexSlots<SlotsChecks{.structure = true}>;
+
+const BoxCtx kXfer{5, 9, "xfer"};
+
+#define HEX "0x[0-9a-f]+"
+
+struct alignas(16) Node {
+  void* next = nullptr;
+  uint64_t pad = 0;
+};
+
+// ---- MPSC box checks (S142 and xfer structure) -------------------------------
+
+TEST(MpscDeath, SecondConsumer) {
+  EXPECT_DEATH(
+      {
+        LockFreeBox box;
+        Node n;
+        box.push(kXfer, &n, &n, 1);
+        box.debug_hold_consumer_token();  // a consumer is "inside" pop
+        Batch b;
+        box.pop(kXfer, 1, b);
+      },
+      "hz3: FAILFAST mpsc_second_consumer where=xfer shard=5 sc=9 ptr=0x0 form=lockfree another "
+      "consumer is inside pop \\(MPSC violated\\)");
+}
+
+TEST(MpscDeath, PushSelfLink) {
+  EXPECT_DEATH(
+      {
+        LockFreeBox box;
+        Node a;
+        Node b;
+        box.push(kXfer, &a, &a, 1);
+        box.push(kXfer, &b, &b, 1);
+        box.push(kXfer, &b, &b, 1);  // b is the published head: b would link to itself
+      },
+      "hz3: FAILFAST mpsc_push_self_link where=xfer shard=5 sc=9 ptr=" HEX " form=lockfree tail=" HEX
+      " old_head=" HEX);
+}
+
+TEST(MpscDeath, PushTailThatIsHead) {
+  // A batch whose tail is the current head (a list reused after it was pushed).
+  EXPECT_DEATH(
+      {
+        LockFreeBox box;
+        Node a;
+        Node b;
+        box.push(kXfer, &a, &a, 1);
+        b.next = &a;
+        box.push(kXfer, &b, &a, 2);
+      },
+      "hz3: FAILFAST mpsc_push_self_link where=xfer shard=5 sc=9 ptr=" HEX " form=lockfree");
+}
+
+TEST(MpscDeath, PushEmpty) {
+  EXPECT_DEATH(
+      {
+        LockFreeBox box;
+        box.push(kXfer, nullptr, nullptr, 0);
+      },
+      "hz3: FAILFAST mpsc_push_empty where=xfer shard=5 sc=9 ptr=0x0 form=lockfree tail=0x0 n=0");
+  EXPECT_DEATH(
+      {
+        LockFreeBox box;
+        Node a;
+        box.push(kXfer, &a, &a, 0);
+      },
+      "hz3: FAILFAST mpsc_push_empty where=xfer shard=5 sc=9 ptr=" HEX " form=lockfree tail=" HEX " n=0");
+}
+
+TEST(MpscDeath, XferStructEmptyUsedSlot) {
+  EXPECT_DEATH(
+      {
+        SlotsBox box;
+        box.debug_set_slot(0, Batch{}, 1);  // slot 0 counted as used but empty
+        Node a;
+        box.push(kXfer, &a, &a, 1);
+      },
+      "hz3: FAILFAST xfer_struct where=xfer shard=5 sc=9 ptr=0x0 op=push slot=0 used=1 tail=0x0 n=0");
+}
+
+TEST(MpscDeath, XferStructUsedBeyondCapacity) {
+  EXPECT_DEATH(
+      {
+        SlotsBox box;
+        Node a;
+        box.debug_set_slot(0, Batch{&a, &a, 1}, 9);
+        Batch b;
+        box.pop(kXfer, 1, b);
+      },
+      "hz3: FAILFAST xfer_struct where=xfer shard=5 sc=9 ptr=0x0 op=pop used=9 capacity=8");
+}
+
+TEST(MpscDeath, XferStructStaleUnusedSlot) {
+  EXPECT_DEATH(
+      {
+        SlotsBox box;
+        Node a;
+        box.debug_set_slot(3, Batch{&a, &a, 1}, 0);  // an unused slot still holds a batch
+        Batch b;
+        box.pop(kXfer, 1, b);
+      },
+      "hz3: FAILFAST xfer_struct where=xfer shard=5 sc=9 ptr=" HEX " op=pop slot=3 used=0 tail=" HEX " n=1");
+}
+
+// ---- list checks on real hz3 objects ----------------------------------------
+
+class ListDeath : public ::testing::Test {
+ protected:
+  static constexpr size_t kSize = 64;
+  void SetUp() override {
+    for (auto& p : obj) p = hz3_malloc(kSize);
+    shard = static_cast<int>(hz3_debug_current_shard());
+    sc = static_cast<int>(size_to_class(kSize));
+    ctx = BoxCtx{static_cast<uint16_t>(shard), static_cast<uint16_t>(sc), "central"};
+    prefix = "hz3: FAILFAST ";
+  }
+  void TearDown() override {
+    for (void* p : obj) hz3_free(p);
+  }
+  // a -> b -> ... (n objects), last -> nullptr
+  void Chain(int n) {
+    for (int i = 0; i < n; ++i) *static_cast<void**>(obj[i]) = i + 1 < n ? obj[i + 1] : nullptr;
+  }
+  std::string Where() const {
+    return " where=central shard=" + std::to_string(shard) + " sc=" + std::to_string(sc) + " ptr=";
+  }
+  void* obj[4];
+  int shard = 0, sc = 0;
+  BoxCtx ctx{};
+  std::string prefix;
+};
+
+TEST_F(ListDeath, ValidListPasses) {
+  Chain(4);
+  list_check(ctx, obj[0], obj[3], 4);  // must return
+  SUCCEED();
+}
+
+TEST_F(ListDeath, Empty) {
+  EXPECT_DEATH(list_check(ctx, nullptr, nullptr, 0), prefix + "list_empty" + Where() + "0x0 tail=0x0 n=0");
+  Chain(1);
+  EXPECT_DEATH(list_check(ctx, obj[0], obj[0], 0), prefix + "list_empty" + Where() + HEX " tail=" HEX " n=0");
+}
+
+TEST_F(ListDeath, Short) {
+  Chain(2);
+  EXPECT_DEATH(list_check(ctx, obj[0], obj[1], 3), prefix + "list_short" + Where() + HEX " n=3 ended_after=2");
+}
+
+TEST_F(ListDeath, TailMismatch) {
+  Chain(3);
+  EXPECT_DEATH(list_check(ctx, obj[0], obj[2], 2),
+               prefix + "list_tail_mismatch" + Where() + HEX " tail=" HEX " node_n=" HEX " n=2");
+}
+
+TEST_F(ListDeath, TailNextCycle) {
+  Chain(2);
+  *static_cast<void**>(obj[1]) = obj[0];  // a -> b -> a
+  EXPECT_DEATH(list_check(ctx, obj[0], obj[1], 2),
+               prefix + "list_tail_next" + Where() + HEX " next=" HEX " n=2 \\(longer list, cycle or count too small\\)");
+}
+
+TEST_F(ListDeath, TailNextCountTooSmall) {
+  Chain(3);
+  EXPECT_DEATH(list_check(ctx, obj[0], obj[1], 2),
+               prefix + "list_tail_next" + Where() + HEX " next=" HEX " n=2");
+}
+
+TEST_F(ListDeath, BadNodeNotOurs) {
+  alignas(16) void* stack_obj[2] = {nullptr, nullptr};
+  EXPECT_DEATH(list_check(ctx, stack_obj, stack_obj, 1),
+               prefix + "list_bad_node" + Where() + HEX " reason=not_ours index=0 n=1");
+  // A foreign node in the middle of an otherwise good list.
+  Chain(2);
+  *static_cast<void**>(obj[1]) = stack_obj;
+  EXPECT_DEATH(list_check(ctx, obj[0], stack_obj, 3),
+               prefix + "list_bad_node" + Where() + HEX " reason=not_ours index=2 n=3");
+}
+
+TEST_F(ListDeath, BadNodeWrongClass) {
+  void* other = hz3_malloc(kSize * 4);
+  *static_cast<void**>(other) = nullptr;
+  Chain(1);
+  *static_cast<void**>(obj[0]) = other;
+  EXPECT_DEATH(list_check(ctx, obj[0], other, 2),
+               prefix + "list_bad_node" + Where() + HEX " reason=wrong_class index=1 n=2");
+  hz3_free(other);
+}
+
+TEST_F(ListDeath, BadNodeWrongOwner) {
+  Chain(2);
+  BoxCtx other = ctx;
+  other.shard = static_cast<uint16_t>((shard + 1) % hz3_num_shards());
+  EXPECT_DEATH(list_check(other, obj[0], obj[1], 2),
+               "hz3: FAILFAST list_bad_node where=central shard=" + std::to_string(other.shard) +
+                   " sc=" + std::to_string(sc) + " ptr=" HEX " reason=wrong_owner index=0 n=2");
+}
+
+TEST_F(ListDeath, BadNodeNotObjectStart) {
+  void* inner = static_cast<char*>(obj[0]) + 16;  // 16-aligned, inside a 64-byte object
+  EXPECT_DEATH(list_check(ctx, inner, inner, 1),
+               prefix + "list_bad_node" + Where() + HEX " reason=not_object_start index=0 n=1");
+}
+
+TEST_F(ListDeath, BadNodeMisaligned) {
+  void* odd = static_cast<char*>(obj[0]) + 8;
+  EXPECT_DEATH(list_check(ctx, odd, odd, 1), prefix + "list_bad_node" + Where() + HEX " reason=misaligned index=0 n=1");
+}
+
+TEST_F(ListDeath, BadNodeNotCarvedAndPageNotInUse) {
+  // The last object slot of a fresh page of a class nothing else uses: not
+  // carved yet (a refill carves one batch, far less than the page holds).
+  constexpr size_t kOdd = 1008;
+  void* q = hz3_malloc(kOdd);
+  const uint32_t qsc = size_to_class(kOdd);
+  const uintptr_t page = reinterpret_cast<uintptr_t>(q) & ~uintptr_t{0xffff};
+  void* last = reinterpret_cast<void*>(page + (65536 / class_size(qsc) - 1) * class_size(qsc));
+  BoxCtx qctx{static_cast<uint16_t>(shard), static_cast<uint16_t>(qsc), "central"};
+  EXPECT_DEATH(list_check(qctx, last, last, 1), "hz3: FAILFAST list_bad_node where=central .*reason=not_carved index=0 n=1");
+  // The segment header page (page 0) never holds objects.
+  void* header = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(q) & ~uintptr_t{(4u << 20) - 1}) + 4096);
+  EXPECT_DEATH(list_check(qctx, header, header, 1),
+               "hz3: FAILFAST list_bad_node where=central .*reason=page_not_in_use index=0 n=1");
+  hz3_free(q);
+}
+
+// ---- S86 central shadow (MutexList<true>) on real objects of one class ------
+
+class ShadowDeath : public ListDeath {};
+
+TEST_F(ShadowDeath, Duplicate) {
+  EXPECT_DEATH(
+      {
+        MutexList<true> box;
+        *static_cast<void**>(obj[0]) = nullptr;
+        box.push(ctx, obj[0], obj[0], 1);
+        box.push(ctx, obj[0], obj[0], 1);  // the same object again: a double free
+      },
+      prefix + "s86_duplicate" + Where() + HEX " object is already in central \\(double free\\) index_in_batch=0");
+}
+
+TEST_F(ShadowDeath, DuplicateInsideBatch) {
+  EXPECT_DEATH(
+      {
+        MutexList<true> box;
+        *static_cast<void**>(obj[0]) = nullptr;
+        box.push(ctx, obj[0], obj[0], 1);
+        Chain(3);
+        *static_cast<void**>(obj[2]) = obj[0];  // b -> c -> a, where a is already in
+        *static_cast<void**>(obj[0]) = nullptr;
+        box.push(ctx, obj[1], obj[0], 3);
+      },
+      prefix + "s86_duplicate" + Where() + HEX " object is already in central \\(double free\\) index_in_batch=2");
+}
+
+TEST_F(ShadowDeath, NextRewritten) {
+  EXPECT_DEATH(
+      {
+        MutexList<true> box;
+        *static_cast<void**>(obj[0]) = nullptr;
+        box.push(ctx, obj[0], obj[0], 1);
+        *static_cast<void**>(obj[1]) = nullptr;
+        box.push(ctx, obj[1], obj[1], 1);  // box: obj1 -> obj0
+        *static_cast<void**>(obj[1]) = obj[2];  // use after free: write into a free object
+        Batch b;
+        box.pop(ctx, 2, b);
+      },
+      prefix + "s86_next_rewritten" + Where() + HEX " recorded_next=" HEX " found_next=" HEX);
+}
+
+TEST_F(ShadowDeath, CleanRoundTripSurvives) {
+  MutexList<true> box;
+  Chain(4);
+  ASSERT_TRUE(box.push(ctx, obj[0], obj[3], 4));
+  Batch b;
+  EXPECT_EQ(box.pop(ctx, 4, b), 4u);
+}
+
+// ---- invalid frees ----------------------------------------------------------
+
+TEST(FreeDeath, StackPointerIsNotOurs) {
+  alignas(16) char buf[64];
+  EXPECT_DEATH(hz3_free(buf), "hz3: FAILFAST invalid_free where=free shard=- sc=- ptr=" HEX " reason=not_ours");
+}
+
+TEST(FreeDeath, SystemMallocPointerIsNotOurs) {
+  void* p = std::malloc(100);
+  ASSERT_NE(p, nullptr);
+  EXPECT_DEATH(hz3_free(p), "hz3: FAILFAST invalid_free where=free shard=- sc=- ptr=" HEX " reason=not_ours");
+  std::free(p);
+}
+
+TEST(FreeDeath, UsableSizeOfForeignPointer) {
+  alignas(16) char buf[64];
+  EXPECT_DEATH(hz3_malloc_usable_size(buf),
+               "hz3: FAILFAST invalid_free where=malloc_usable_size shard=- sc=- ptr=" HEX " reason=not_ours");
+  EXPECT_DEATH(hz3_realloc(buf, 10), "hz3: FAILFAST invalid_free where=malloc_usable_size .*reason=not_ours");
+}
+
+TEST(FreeDeath, LargeInteriorPointer) {
+  char* p = static_cast<char*>(hz3_malloc(size_t{1} << 20));
+  ASSERT_NE(p, nullptr);
+  EXPECT_DEATH(hz3_free(p + 64),
+               "hz3: FAILFAST invalid_free where=free shard=- sc=- ptr=" HEX " reason=not_large_object_start");
+  EXPECT_DEATH(hz3_free(p + 4096),
+               "hz3: FAILFAST invalid_free where=free shard=- sc=- ptr=" HEX " reason=not_large_object_start");
+  hz3_free(p);
+}
+
+#if HZ3_FREE_FAILFAST
+TEST(FreeDeath, InteriorPointer) {
+  char* p = static_cast<char*>(hz3_malloc(64));
+  EXPECT_DEATH(hz3_free(p + 16),
+               "hz3: FAILFAST invalid_free where=free shard=- sc=- ptr=" HEX " reason=not_object_start");
+  EXPECT_DEATH(hz3_free(p + 8), "hz3: FAILFAST invalid_free where=free .*reason=misaligned");
+  hz3_free(p);
+}
+
+TEST(FreeDeath, PointerIntoSegmentHeader) {
+  void* p = hz3_malloc(64);
+  void* header = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(p) & ~uintptr_t{(4u << 20) - 1}) + 1024);
+  EXPECT_DEATH(hz3_free(header), "hz3: FAILFAST invalid_free where=free shard=- sc=- ptr=" HEX " reason=page_not_in_use");
+  EXPECT_DEATH(hz3_malloc_usable_size(header), "hz3: FAILFAST invalid_free where=malloc_usable_size .*reason=page_not_in_use");
+  hz3_free(p);
+}
+
+TEST(FreeDeath, DoubleFreeLocal) {
+  void* p = hz3_malloc(48);
+  unsigned shard = hz3_debug_current_shard();
+  std::string expect = "hz3: FAILFAST double_free where=tcache shard=" + std::to_string(shard) +
+                       " sc=" + std::to_string(size_to_class(48)) + " ptr=" HEX " object freed twice in a row";
+  EXPECT_DEATH(
+      {
+        hz3_free(p);
+        hz3_free(p);
+      },
+      expect);
+  hz3_free(p);
+}
+
+TEST(FreeDeath, DoubleFreeRemote) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        void* p = nullptr;
+        hz3test::Barrier allocated(2);
+        hz3test::Barrier done(2);
+        std::thread t([&] {
+          p = hz3_malloc(48);
+          allocated.Wait();
+          done.Wait();  // keep p's owner shard alive: the frees below are remote
+        });
+        allocated.Wait();
+        hz3_free(p);  // remote: into this thread's stash toward p's owner
+        hz3_free(p);
+        done.Wait();
+        t.join();
+      },
+      "hz3: FAILFAST double_free where=stash shard=[0-9]+ sc=" + std::to_string(size_to_class(48)) +
+          " ptr=" HEX " object freed twice in a row");
+}
+#endif
+
+// ---- shard collisions -------------------------------------------------------
+
+#if HZ3_SHARD_COLLISION_FAILFAST
+TEST(ShardDeath, BindToShardOfLiveThread) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        unsigned mine = hz3_debug_current_shard();  // this thread stays alive
+        std::thread t([mine] { hz3_debug_bind_shard(mine); });
+        t.join();
+      },
+      "hz3: FAILFAST shard_collision where=shard_claim shard=[0-9]+ sc=- ptr=0x0 no free shard for a new "
+      "thread shards=[0-9]+ wanted=[0-9]+ \\(HZ3_SHARD_COLLISION_FAILFAST=1");
+}
+
+// Every shard held by a live thread: the next new thread has none to claim.
+TEST(ShardDeath, AllShardsTaken) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        const unsigned n = hz3_num_shards();
+        hz3_debug_current_shard();  // main holds one
+        hz3test::Barrier claimed(static_cast<int>(n));  // n - 1 threads and main
+        hz3test::Barrier release(static_cast<int>(n));
+        std::vector<std::thread> ts;
+        for (unsigned i = 0; i + 1 < n; ++i)
+          ts.emplace_back([&] {
+            hz3_debug_current_shard();
+            claimed.Wait();
+            release.Wait();  // alive until main lets go (it should die first)
+          });
+        claimed.Wait();
+        std::thread extra([] { hz3_debug_current_shard(); });
+        extra.join();
+        release.Wait();
+        for (auto& t : ts) t.join();
+      },
+      "hz3: FAILFAST shard_collision where=shard_claim shard=- sc=- ptr=0x0 no free shard for a new thread "
+      "shards=" + std::to_string(hz3_num_shards()) + " \\(HZ3_SHARD_COLLISION_FAILFAST=1");
+}
+
+TEST(ShardDeath, MainBindsToHelperShard) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        hz3test::Barrier ready(2);
+        hz3test::Barrier done(2);
+        unsigned helper = 0;
+        std::thread t([&] {
+          helper = hz3_debug_current_shard();
+          ready.Wait();
+          done.Wait();  // alive while main collides
+        });
+        ready.Wait();
+        hz3_debug_bind_shard(helper);
+        done.Wait();
+        t.join();
+      },
+      "hz3: FAILFAST shard_collision where=shard_claim");
+}
+#endif
+
+// ---- the real boundary: push_remote_list / central_push_list ---------------
+
+#if HZ3_LIST_FAILFAST
+TEST(BoundaryDeath, PushRemoteListChecksTheList) {
+  alignas(16) void* stack_obj[2] = {nullptr, nullptr};
+  EXPECT_DEATH(push_remote_list(1, 3, stack_obj, stack_obj, 1),
+               "hz3: FAILFAST list_bad_node where=xfer shard=1 sc=3 ptr=" HEX " reason=not_ours index=0 n=1");
+  void* p = hz3_malloc(64);
+  *static_cast<void**>(p) = nullptr;
+  EXPECT_DEATH(push_remote_list(static_cast<uint16_t>(hz3_debug_current_shard()), size_to_class(64), p, p, 2),
+               "hz3: FAILFAST list_short where=xfer");
+  EXPECT_DEATH(central_push_list(static_cast<uint16_t>(hz3_debug_current_shard()), size_to_class(32), p, p, 1),
+               "hz3: FAILFAST list_bad_node where=central .*reason=wrong_class index=0 n=1");
+  hz3_free(p);
+}
+
+// A use after free of an object sitting in xfer is caught when the owner pops it.
+TEST(BoundaryDeath, CorruptedObjectInXferCaughtOnRefill) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        const size_t kSize = 1536;  // a class nothing else here uses
+        hz3_debug_flush_thread();
+        void* p = hz3_malloc(kSize);
+        hz3_debug_flush_thread();  // the rest of the refill batch goes to central
+        std::thread t([p] {
+          hz3_free(p);  // remote: to the owner's xfer once flushed
+          hz3_debug_flush_thread();
+        });
+        t.join();
+        alignas(16) static void* fake[2];  // zero: a one-node foreign "list"
+        *static_cast<void**>(p) = fake;  // write into the free object
+        void* q = hz3_malloc(kSize);     // refill pops xfer first
+        (void)q;
+      },
+      "hz3: FAILFAST list_(bad_node|tail_next) where=xfer");
+}
+#else
+TEST(BoundaryDeath, PushRemoteListUncheckedInThisLane) {
+  // HZ3_LIST_FAILFAST=0: the boundary does not validate, so a bad list is
+  // accepted (the child exits normally; its heap is discarded with it).
+  EXPECT_EXIT(
+      {
+        alignas(16) static void* stack_obj[2];
+        push_remote_list(static_cast<uint16_t>(hz3_num_shards() - 1), 3, stack_obj, stack_obj, 1);
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+#endif
+
+TEST(BoundaryDeath, ValidListsCrossTheBoundary) {
+  // The positive side: real lists pass the checks and come back out.
+  const size_t kSize = 80;
+  void* a = hz3_malloc(kSize);
+  void* b = hz3_malloc(kSize);
+  uint16_t me = static_cast<uint16_t>(hz3_debug_current_shard());
+  *static_cast<void**>(a) = b;
+  *static_cast<void**>(b) = nullptr;
+  push_remote_list(me, size_to_class(kSize), a, b, 2);
+  hz3_debug_flush_thread();
+  EXPECT_TRUE(hz3test::HeapOk({}));
+}
+
+#if HZ3_S86_CENTRAL_SHADOW
+// A double free that slips past the tcache-head check reaches central and
+// is caught there by the S86 shadow.
+TEST(BoundaryDeath, DoubleFreeReachingCentralCaughtByShadow) {
+  EXPECT_DEATH(
+      {
+        void* p = hz3_malloc(112);
+        hz3_free(p);
+        hz3_debug_flush_thread();  // p is in central now
+        hz3_free(p);               // not at the bin head any more: not caught at free
+        hz3_debug_flush_thread();  // second push into central
+      },
+      "hz3: FAILFAST s86_duplicate where=central shard=[0-9]+ sc=" + std::to_string(size_to_class(112)) + " ptr=" HEX);
+}
+#endif
+
+// ---- conservation -----------------------------------------------------------
+
+TEST(HeapCheckDeath, OmittedLiveObject) {
+  EXPECT_DEATH(
+      {
+        void* p = hz3_malloc(200);
+        hz3_debug_flush_thread();
+        hz3_heap_report r;
+        if (hz3_debug_heap_check(&p, 1, &r) != 0) std::_Exit(3);  // must pass with p named
+        hz3_debug_heap_check_or_die(&p, 1);
+        hz3_debug_heap_check_or_die(nullptr, 0);
+      },
+      "hz3: FAILFAST conservation where=heap_check shard=- sc=- ptr=0x0 lost_object in carved pages ptr=" HEX);
+}
+
+TEST(HeapCheckDeath, PassingCheckDoesNotDie) {
+  void* p = hz3_malloc(200);
+  hz3_debug_flush_thread();
+  hz3_debug_heap_check_or_die(&p, 1);
+  hz3_free(p);
+  hz3_debug_flush_thread();
+  hz3_debug_heap_check_or_die(nullptr, 0);
+  SUCCEED();
+}
+
+}  // namespace

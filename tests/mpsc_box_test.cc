@@ -1,0 +1,401 @@
+// The MPSC box concept, tested once over every form: the S142 lock-free list
+// (with its checks on), the mutex list (central) and the bounded mutex slots
+// (xfer). The boxes do not care what the objects are, so plain aligned nodes
+// stand in for hz3 objects; only the S86 shadow needs real ones (last tests).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "hz3.h"
+#include "hz3/mpsc.h"
+#include "hz3/mpsc_lockfree.h"
+#include "hz3/mpsc_mutex.h"
+#include "hz3/size_class.h"
+#include "test_util.h"
+
+using namespace hz3;
+
+namespace {
+
+struct alignas(16) Node {
+  Node* next;  // the box's link word: the first word, as in a free hz3 object
+  uint32_t id;
+  uint32_t pad;
+};
+
+using LockFreeBox = LockFreeMpscList<LockFreeChecks{.consumer_token = true, .structure = true}>;
+using ListBox = MutexList<false>;
+using SlotsBox = MutexSlots<SlotsChecks{.structure = true}>;
+static_assert(MpscBox<LockFreeBox> && MpscBox<ListBox> && MpscBox<SlotsBox>);
+
+template <class Box>
+constexpr bool kBounded = requires { Box::kCapacity; };
+
+struct BoxNames {
+  template <class T>
+  static std::string GetName(int) {
+    if constexpr (std::is_same_v<T, LockFreeBox>) return "LockFreeMpscList";
+    else if constexpr (std::is_same_v<T, ListBox>) return "MutexList";
+    else return "MutexSlots";
+  }
+};
+using BoxTypes = ::testing::Types<LockFreeBox, ListBox, SlotsBox>;
+
+const BoxCtx kCtx{7, 3, "xfer"};
+
+// Link nodes[first, first+n) into a batch (null-terminated).
+Batch Link(Node* nodes, size_t first, uint32_t n) {
+  for (uint32_t i = 0; i + 1 < n; ++i) nodes[first + i].next = &nodes[first + i + 1];
+  nodes[first + n - 1].next = nullptr;
+  return Batch{&nodes[first], &nodes[first + n - 1], n};
+}
+
+// A popped batch must be exactly out.n nodes from head to tail, tail->next null.
+::testing::AssertionResult Collect(const Batch& b, std::vector<uint32_t>& ids) {
+  if (b.n == 0) {
+    if (b.head || b.tail) return ::testing::AssertionFailure() << "empty batch with ends set";
+    return ::testing::AssertionSuccess();
+  }
+  auto* p = static_cast<Node*>(b.head);
+  for (uint32_t i = 0; i < b.n; ++i) {
+    if (!p) return ::testing::AssertionFailure() << "batch ended after " << i << " of " << b.n;
+    ids.push_back(p->id);
+    if (i + 1 < b.n) p = p->next;
+  }
+  if (p != b.tail) return ::testing::AssertionFailure() << "n-th node is not the tail";
+  if (p->next != nullptr) return ::testing::AssertionFailure() << "tail->next is not null";
+  return ::testing::AssertionSuccess();
+}
+
+bool CountVisit(void* obj, void* arg) {
+  static_cast<std::vector<uint32_t>*>(arg)->push_back(static_cast<Node*>(obj)->id);
+  return true;
+}
+
+template <class Box>
+class MpscBoxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    nodes.reset(new Node[kNodes]);
+    for (uint32_t i = 0; i < kNodes; ++i) nodes[i] = Node{nullptr, i, 0};
+  }
+  // Push nodes[first, first+n); returns what push returned.
+  bool Push(size_t first, uint32_t n) {
+    Batch b = Link(nodes.get(), first, n);
+    return box.push(kCtx, b.head, b.tail, b.n);
+  }
+  // Pop until empty, collecting ids; every pop must return <= want.
+  void DrainInto(std::vector<uint32_t>& ids, hz3test::Rng& rng) {
+    for (;;) {
+      uint32_t want = 1 + rng.Below(13);
+      Batch b{reinterpret_cast<void*>(1), reinterpret_cast<void*>(1), 99};  // pop must reset it
+      uint32_t got = box.pop(kCtx, want, b);
+      ASSERT_LE(got, want);
+      ASSERT_EQ(got, b.n);
+      ASSERT_TRUE(Collect(b, ids));
+      if (!got) return;
+    }
+  }
+  std::vector<uint32_t> Walk() {
+    std::vector<uint32_t> ids;
+    box.walk_quiescent(CountVisit, &ids);
+    return ids;
+  }
+
+  static constexpr uint32_t kNodes = 4096;
+  Box box;
+  std::unique_ptr<Node[]> nodes;
+};
+TYPED_TEST_SUITE(MpscBoxTest, BoxTypes, BoxNames);
+
+TYPED_TEST(MpscBoxTest, PopOnEmptyReturnsZero) {
+  Batch b{reinterpret_cast<void*>(1), reinterpret_cast<void*>(1), 5};
+  EXPECT_EQ(this->box.pop(kCtx, 10, b), 0u);
+  EXPECT_EQ(b.n, 0u);
+  EXPECT_EQ(b.head, nullptr);
+  EXPECT_EQ(b.tail, nullptr);
+  EXPECT_EQ(this->box.pop(kCtx, 0, b), 0u);
+  EXPECT_FALSE(this->box.pending());
+  EXPECT_TRUE(this->Walk().empty());
+}
+
+TYPED_TEST(MpscBoxTest, PushPopPreservesExactlyTheObjects) {
+  hz3test::Rng rng(1);
+  std::vector<uint32_t> pushed, popped;
+  size_t next = 0;
+  for (int round = 0; round < 40; ++round) {
+    uint32_t batches = 1 + rng.Below(8);  // within the bounded form's capacity
+    for (uint32_t k = 0; k < batches; ++k) {
+      uint32_t n = 1 + rng.Below(round % 3 == 0 ? 3 : 40);
+      if (next + n > this->kNodes) break;
+      ASSERT_TRUE(this->Push(next, n));
+      for (uint32_t i = 0; i < n; ++i) pushed.push_back(static_cast<uint32_t>(next + i));
+      next += n;
+    }
+    // Sometimes drain only part of it, so later rounds pop across old and new batches.
+    if (round % 4 == 3 || next + 40 * 8 > this->kNodes) {
+      this->DrainInto(popped, rng);
+      if (next + 40 * 8 > this->kNodes) {
+        // Recycle the node array: everything pushed so far has come back.
+        ASSERT_EQ(popped.size(), pushed.size());
+        next = 0;
+        for (uint32_t i = 0; i < this->kNodes; ++i) this->nodes[i] = Node{nullptr, i, 0};
+        std::sort(pushed.begin(), pushed.end());
+        std::sort(popped.begin(), popped.end());
+        ASSERT_EQ(pushed, popped);
+        pushed.clear();
+        popped.clear();
+      }
+    } else {
+      Batch b;
+      uint32_t want = 1 + rng.Below(20);
+      uint32_t got = this->box.pop(kCtx, want, b);
+      ASSERT_LE(got, want);
+      ASSERT_GE(got, 1u);
+      ASSERT_TRUE(Collect(b, popped));
+      if (kBounded<TypeParam>) {
+        // Keep the bounded form from filling up in this test (see OverflowContract).
+        this->DrainInto(popped, rng);
+      }
+    }
+  }
+  this->DrainInto(popped, rng);
+  std::sort(pushed.begin(), pushed.end());
+  std::sort(popped.begin(), popped.end());
+  EXPECT_EQ(pushed, popped);
+  EXPECT_FALSE(this->box.pending());
+}
+
+TYPED_TEST(MpscBoxTest, PopReturnsAtMostWantWithExactCounts) {
+  ASSERT_TRUE(this->Push(0, 10));
+  ASSERT_TRUE(this->Push(10, 5));
+  std::vector<uint32_t> ids;
+  Batch b;
+  EXPECT_EQ(this->box.pop(kCtx, 0, b), 0u);
+  EXPECT_EQ(this->box.pop(kCtx, 3, b), 3u);
+  ASSERT_TRUE(Collect(b, ids));
+  EXPECT_EQ(this->box.pop(kCtx, 4, b), 4u);
+  ASSERT_TRUE(Collect(b, ids));
+  EXPECT_EQ(this->box.pop(kCtx, 1, b), 1u);
+  ASSERT_TRUE(Collect(b, ids));
+  EXPECT_EQ(this->box.pop(kCtx, 100, b), 7u) << "a pop takes everything held when want is larger";
+  ASSERT_TRUE(Collect(b, ids));
+  EXPECT_EQ(this->box.pop(kCtx, 100, b), 0u);
+  std::sort(ids.begin(), ids.end());
+  std::vector<uint32_t> want(15);
+  for (uint32_t i = 0; i < 15; ++i) want[i] = i;
+  EXPECT_EQ(ids, want);
+}
+
+TYPED_TEST(MpscBoxTest, Pending) {
+  EXPECT_FALSE(this->box.pending());
+  ASSERT_TRUE(this->Push(0, 3));
+  EXPECT_TRUE(this->box.pending());
+  Batch b;
+  ASSERT_EQ(this->box.pop(kCtx, 2, b), 2u);
+  EXPECT_TRUE(this->box.pending()) << "one object is still held";
+  ASSERT_EQ(this->box.pop(kCtx, 2, b), 1u);
+  EXPECT_FALSE(this->box.pending());
+}
+
+TYPED_TEST(MpscBoxTest, WalkQuiescentVisitsEveryHeldNodeOnce) {
+  ASSERT_TRUE(this->Push(0, 5));
+  Batch b;
+  ASSERT_EQ(this->box.pop(kCtx, 2, b), 2u);  // the lock-free form now holds a private remainder
+  std::vector<uint32_t> popped;
+  ASSERT_TRUE(Collect(b, popped));
+  ASSERT_TRUE(this->Push(5, 4));
+  ASSERT_TRUE(this->Push(9, 1));
+  std::vector<uint32_t> seen = this->Walk();
+  std::vector<uint32_t> expect;
+  for (uint32_t i = 0; i < 10; ++i)
+    if (std::find(popped.begin(), popped.end(), i) == popped.end()) expect.push_back(i);
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, expect) << "walk must visit exactly the held nodes, once each";
+  // A visitor returning false stops the walk.
+  int calls = 0;
+  this->box.walk_quiescent([](void*, void* arg) { ++*static_cast<int*>(arg); return false; }, &calls);
+  EXPECT_EQ(calls, 1);
+  // Walking does not consume anything.
+  std::vector<uint32_t> rest;
+  hz3test::Rng rng(3);
+  this->DrainInto(rest, rng);
+  std::sort(rest.begin(), rest.end());
+  EXPECT_EQ(rest, expect);
+}
+
+// The bounded form refuses a push when every slot is taken; the caller keeps
+// the batch (hz3 routes it to central) and the box is unchanged. Unbounded
+// forms never refuse.
+TYPED_TEST(MpscBoxTest, OverflowContract) {
+  std::vector<uint32_t> ids;
+  hz3test::Rng rng(4);
+  if constexpr (kBounded<TypeParam>) {
+    const uint32_t cap = TypeParam::kCapacity;
+    ASSERT_EQ(cap, 8u);
+    for (uint32_t i = 0; i < cap; ++i) ASSERT_TRUE(this->Push(i * 3, 3)) << "slot " << i;
+    Batch refused = Link(this->nodes.get(), 100, 4);
+    EXPECT_FALSE(this->box.push(kCtx, refused.head, refused.tail, refused.n));
+    // The refused batch is untouched and not in the box.
+    std::vector<uint32_t> mine;
+    ASSERT_TRUE(Collect(refused, mine));
+    EXPECT_EQ(mine, (std::vector<uint32_t>{100, 101, 102, 103}));
+    EXPECT_EQ(this->Walk().size(), cap * 3);
+    // Popping one whole batch frees a slot.
+    Batch b;
+    ASSERT_EQ(this->box.pop(kCtx, 3, b), 3u);
+    ASSERT_TRUE(Collect(b, ids));
+    EXPECT_TRUE(this->box.push(kCtx, refused.head, refused.tail, refused.n));
+    this->DrainInto(ids, rng);
+    EXPECT_EQ(ids.size(), cap * 3 + 4);
+  } else {
+    for (uint32_t i = 0; i < 1000; ++i) ASSERT_TRUE(this->Push(i, 1)) << i;
+    EXPECT_EQ(this->Walk().size(), 1000u);
+    this->DrainInto(ids, rng);
+    EXPECT_EQ(ids.size(), 1000u);
+  }
+  std::sort(ids.begin(), ids.end());
+  EXPECT_TRUE(std::adjacent_find(ids.begin(), ids.end()) == ids.end()) << "an object came back twice";
+}
+
+// ---- multi-producer, single consumer ---------------------------------------
+
+template <class Box>
+class MpscBoxMT : public ::testing::Test {};
+TYPED_TEST_SUITE(MpscBoxMT, BoxTypes, BoxNames);
+
+// 4 producers push batches of random shapes while one consumer pops random
+// amounts. A batch the bounded form refuses goes to an overflow list, as hz3
+// overflows xfer into central. Every node must arrive exactly once.
+TYPED_TEST(MpscBoxMT, FourProducersOneConsumerLoseNothing) {
+  constexpr int kProducers = 4;
+  const uint32_t per = hz3test::kSanitized ? 6000 : 25000;
+  const uint32_t total = kProducers * per;
+  std::unique_ptr<Node[]> nodes(new Node[total]);
+  for (uint32_t i = 0; i < total; ++i) nodes[i] = Node{nullptr, i, 0};
+  auto box = std::make_unique<TypeParam>();
+  auto overflow = std::make_unique<ListBox>();
+  std::atomic<int> producers_done{0};
+  std::atomic<uint64_t> refused{0};
+  hz3test::Barrier start(kProducers + 1);
+
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      hz3test::Rng rng(100 + p);
+      start.Wait();
+      uint32_t i = p * per, end = (p + 1) * per;
+      while (i < end) {
+        uint32_t shape = rng.Below(4);
+        uint32_t max = shape == 0 ? 1 : shape == 1 ? 4 : shape == 2 ? 32 : 200;
+        uint32_t n = 1 + rng.Below(max);
+        if (n > end - i) n = end - i;
+        Batch b = Link(nodes.get(), i, n);
+        if (!box->push(kCtx, b.head, b.tail, b.n)) {
+          refused.fetch_add(1, std::memory_order_relaxed);
+          EXPECT_TRUE(kBounded<TypeParam>) << "an unbounded form refused a push";
+          EXPECT_TRUE(overflow->push(kCtx, b.head, b.tail, b.n));
+        }
+        i += n;
+        if (rng.Below(16) == 0) std::this_thread::yield();
+      }
+      producers_done.fetch_add(1, std::memory_order_release);
+    });
+  }
+
+  std::vector<uint8_t> count(total, 0);
+  uint64_t received = 0, bad = 0;
+  std::thread consumer([&] {
+    hz3test::Rng rng(7);
+    start.Wait();
+    int idle_after_done = 0;
+    std::vector<uint32_t> ids;
+    while (received < total) {
+      uint32_t want = 1 + rng.Below(64);
+      Batch b;
+      uint32_t got = box->pop(kCtx, want, b);
+      if (got > want || got != b.n) ++bad;
+      if (got < want) {
+        Batch o;
+        uint32_t more = overflow->pop(kCtx, want - got, o);
+        if (more > want - got || more != o.n) ++bad;
+        ids.clear();
+        if (!Collect(o, ids)) ++bad;
+        for (uint32_t id : ids) ++count[id];
+        received += ids.size();
+        got += more;
+      }
+      ids.clear();
+      if (!Collect(b, ids)) ++bad;
+      for (uint32_t id : ids) ++count[id];
+      received += ids.size();
+      if (got == 0) {
+        if (producers_done.load(std::memory_order_acquire) == kProducers) {
+          if (++idle_after_done > 3) break;  // nothing more can arrive
+        }
+        std::this_thread::yield();
+      }
+    }
+  });
+  for (auto& t : producers) t.join();
+  consumer.join();
+
+  EXPECT_EQ(bad, 0u) << "a pop returned more than asked, a wrong count, or a malformed batch";
+  EXPECT_EQ(received, total) << "refused pushes: " << refused.load();
+  uint32_t lost = 0, dup = 0;
+  for (uint32_t i = 0; i < total; ++i) {
+    lost += count[i] == 0;
+    dup += count[i] > 1;
+  }
+  EXPECT_EQ(lost, 0u);
+  EXPECT_EQ(dup, 0u);
+  EXPECT_FALSE(box->pending());
+  EXPECT_FALSE(overflow->pending());
+}
+
+// ---- the S86 shadow on real hz3 objects -------------------------------------
+
+TEST(MutexListShadow, RealObjectsRoundTripCleanly) {
+  constexpr size_t kSize = 96;
+  const uint32_t sc = size_to_class(kSize);
+  std::vector<void*> objs;
+  for (int i = 0; i < 40; ++i) objs.push_back(hz3_malloc(kSize));
+  const BoxCtx ctx{static_cast<uint16_t>(hz3_debug_current_shard()), static_cast<uint16_t>(sc), "central"};
+  auto box = std::make_unique<MutexList<true>>();
+  // Several batches, then pops of various sizes, twice over: the shadow must
+  // forget what was popped, or the second round reports a duplicate.
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < objs.size(); i += 8) {
+      for (size_t k = i; k < i + 7; ++k) *static_cast<void**>(objs[k]) = objs[k + 1];
+      *static_cast<void**>(objs[i + 7]) = nullptr;
+      ASSERT_TRUE(box->push(ctx, objs[i], objs[i + 7], 8));
+    }
+    size_t got = 0;
+    Batch b;
+    for (uint32_t want = 1; got < objs.size(); ++want) got += box->pop(ctx, want, b);
+    EXPECT_EQ(got, objs.size());
+    EXPECT_FALSE(box->pending());
+  }
+  for (void* p : objs) hz3_free(p);
+  hz3_debug_flush_thread();
+  EXPECT_TRUE(hz3test::HeapOk({}));
+}
+
+TEST(LockFreeToken, HeldThenReleasedTokenAllowsPop) {
+  LockFreeBox box;
+  Node n{nullptr, 1, 0};
+  ASSERT_TRUE(box.push(kCtx, &n, &n, 1));
+  box.debug_hold_consumer_token();
+  box.debug_release_consumer_token();
+  Batch b;
+  EXPECT_EQ(box.pop(kCtx, 1, b), 1u);
+  EXPECT_EQ(b.head, &n);
+}
+
+}  // namespace

@@ -1,0 +1,482 @@
+// Owner shards: claiming, release and reuse at thread exit, binding, rings of
+// threads freeing each other's objects, forced collisions (lanes that allow
+// them) and fork() while other threads allocate.
+#include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "hz3.h"
+#include "hz3/config.h"
+#include "test_util.h"
+
+using hz3test::HeapOk;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class ShardMT : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    hz3_debug_flush_thread();
+    ASSERT_TRUE(HeapOk({}));
+  }
+  void TearDown() override {
+    hz3_debug_flush_thread();
+    hz3_heap_report r;
+    EXPECT_TRUE(HeapOk({}, &r));
+    EXPECT_EQ(r.large_live, 0u);
+  }
+};
+
+// Threads that exchange objects: each has an inbox; what it allocates goes
+// partly to a peer's inbox (a remote free there) and partly stays local.
+struct Inbox {
+  std::mutex mu;
+  std::vector<void*> objs;
+  void Put(void* p) {
+    std::lock_guard<std::mutex> g(mu);
+    objs.push_back(p);
+  }
+  std::vector<void*> TakeAll() {
+    std::lock_guard<std::mutex> g(mu);
+    std::vector<void*> out;
+    out.swap(objs);
+    return out;
+  }
+};
+
+// One step of churn for a worker: allocate a few, pass some on, free some
+// local and everything in its own inbox.
+void Churn(hz3test::Rng& rng, std::vector<void*>& local, Inbox& mine, Inbox& peer, bool allow_large) {
+  for (int k = 0; k < 8; ++k) {
+    size_t n = hz3test::MixedSize(rng, allow_large && rng.Below(8) == 0);
+    void* p = hz3_malloc(n);
+    if (!p) continue;
+    static_cast<unsigned char*>(p)[0] = 0x5a;
+    if (rng.Below(2)) peer.Put(p); else local.push_back(p);
+  }
+  while (local.size() > 64) {
+    size_t i = rng.Below(static_cast<uint32_t>(local.size()));
+    std::swap(local[i], local.back());
+    hz3_free(local.back());
+    local.pop_back();
+  }
+  for (void* p : mine.TakeAll()) hz3_free(p);
+}
+
+// Threads holding a shard right now, summed over every shard.
+unsigned TotalSharers() {
+  unsigned n = 0;
+  for (unsigned s = 0; s < hz3_num_shards(); ++s) n += hz3_debug_shard_sharers(s);
+  return n;
+}
+
+TEST_F(ShardMT, CurrentShardIsInRangeAndHeld) {
+  unsigned s = hz3_debug_current_shard();
+  EXPECT_LT(s, hz3_num_shards());
+  EXPECT_GE(hz3_debug_shard_sharers(s), 1u);
+  EXPECT_EQ(hz3_debug_shard_sharers(hz3_num_shards()), 0u) << "out of range reads as 0";
+  EXPECT_EQ(hz3_debug_current_shard(), s) << "stable for the thread";
+}
+
+TEST_F(ShardMT, LiveThreadsGetDistinctShards) {
+  const unsigned k = std::min(hz3_num_shards() - 1, 6u);
+  unsigned main_shard = hz3_debug_current_shard();
+  std::vector<unsigned> got(k);
+  hz3test::Barrier all(k + 1);
+  std::vector<std::thread> ts;
+  for (unsigned i = 0; i < k; ++i)
+    ts.emplace_back([&, i] {
+      got[i] = hz3_debug_current_shard();
+      all.Wait();  // everyone alive at once
+      all.Wait();
+    });
+  all.Wait();
+  std::set<unsigned> distinct(got.begin(), got.end());
+  EXPECT_EQ(distinct.size(), k);
+  EXPECT_EQ(distinct.count(main_shard), 0u);
+  for (unsigned s : got) EXPECT_EQ(hz3_debug_shard_sharers(s), 1u) << "shard " << s;
+  all.Wait();
+  for (auto& t : ts) t.join();
+  for (unsigned s : got) EXPECT_EQ(hz3_debug_shard_sharers(s), 0u) << "shard " << s << " not released at exit";
+}
+
+TEST_F(ShardMT, ExitedThreadsShardIsReused) {
+  unsigned first = 0, second = 0;
+  std::vector<void*> left;
+  std::thread a([&] {
+    first = hz3_debug_current_shard();
+    for (int i = 0; i < 300; ++i) {
+      void* p = hz3_malloc(static_cast<size_t>(i * 13 % 3000));
+      if (i % 3) hz3_free(p); else left.push_back(p);  // some outlive the thread
+    }
+  });
+  a.join();
+  EXPECT_EQ(hz3_debug_shard_sharers(first), 0u);
+  EXPECT_TRUE(HeapOk(left)) << "an exiting thread flushes its cache";
+  std::thread b([&] {
+    second = hz3_debug_current_shard();
+    for (void* p : left) hz3_free(p);  // local again: b owns the shard they came from
+    void* q = hz3_malloc(10);
+    hz3_free(q);
+  });
+  b.join();
+  EXPECT_EQ(second, first);
+  EXPECT_TRUE(HeapOk({}));
+}
+
+// Twice as many threads as shards over the test's life, a few at a time:
+// every exit must release its shard, or the later ones find none free.
+TEST_F(ShardMT, ShortLivedThreadsNeverLeakShards) {
+  ASSERT_EQ(TotalSharers(), 1u) << "only the main thread holds a shard";
+  const unsigned total = 2 * hz3_num_shards() + 8;
+  std::vector<void*> handed;  // objects that outlive their thread
+  std::mutex mu;
+  for (unsigned done = 0; done < total;) {
+    std::vector<std::thread> wave;
+    for (unsigned k = 0; k < 4 && done < total; ++k, ++done)
+      wave.emplace_back([&, done] {
+        void* keep = hz3_malloc(16 + done % 1000);
+        for (int i = 0; i < 20; ++i) hz3_free(hz3_malloc(static_cast<size_t>(i * 100)));
+        std::vector<void*> mine;
+        {
+          std::lock_guard<std::mutex> g(mu);
+          mine.swap(handed);
+          handed.push_back(keep);
+        }
+        for (void* p : mine) hz3_free(p);  // remote: their owners have exited
+      });
+    for (auto& t : wave) t.join();
+  }
+  EXPECT_EQ(TotalSharers(), 1u);
+  EXPECT_TRUE(HeapOk(handed));
+  for (void* p : handed) hz3_free(p);
+}
+
+// A thread_local destructor and a later pthread key destructor use hz3 after
+// (or around) hz3's own exit teardown: the thread must still end up with no
+// shard held and nothing lost.
+struct TlsUser {
+  void* p = nullptr;
+  ~TlsUser() {
+    hz3_free(p);
+    hz3_free(hz3_malloc(333));
+  }
+};
+thread_local TlsUser t_tls_user;
+
+void KeyDestructor(void* v) {
+  hz3_free(v);
+  hz3_free(hz3_malloc(4444));  // may run after hz3's teardown: sets up a cache again
+}
+
+TEST_F(ShardMT, ExitDestructorsMayUseTheAllocator) {
+  pthread_key_t key;
+  ASSERT_EQ(pthread_key_create(&key, KeyDestructor), 0);
+  for (int round = 0; round < 3; ++round) {
+    std::thread t([key] {
+      t_tls_user.p = hz3_malloc(100);
+      pthread_setspecific(key, hz3_malloc(200));
+      hz3_free(hz3_malloc(50));
+    });
+    t.join();
+    EXPECT_EQ(TotalSharers(), 1u) << "a shard stayed claimed after its thread exited";
+    EXPECT_TRUE(HeapOk({}));
+  }
+  pthread_key_delete(key);
+}
+
+TEST_F(ShardMT, DetachReleasesAndNextCallReclaims) {
+  std::thread t([] {
+    unsigned s = hz3_debug_current_shard();
+    void* p = hz3_malloc(100);
+    EXPECT_EQ(hz3_debug_shard_sharers(s), 1u);
+    hz3_debug_thread_detach();
+    EXPECT_EQ(hz3_debug_shard_sharers(s), 0u);
+    hz3_free(p);  // sets up a fresh cache; p is local or remote depending on the shard
+    unsigned again = hz3_debug_current_shard();
+    EXPECT_EQ(hz3_debug_shard_sharers(again), 1u);
+    EXPECT_EQ(again, s) << "the lowest free shard is the one just released";
+  });
+  t.join();
+}
+
+TEST_F(ShardMT, BindOutOfRangeFails) {
+  EXPECT_EQ(hz3_debug_bind_shard(hz3_num_shards()), -1);
+  EXPECT_EQ(hz3_debug_bind_shard(UINT_MAX), -1);
+}
+
+TEST_F(ShardMT, BindToAFreeShard) {
+  const unsigned target = hz3_num_shards() - 1;  // nobody claims the top shard here
+  ASSERT_EQ(hz3_debug_shard_sharers(target), 0u);
+  std::vector<void*> kept;
+  std::thread t([&] {
+    unsigned old = hz3_debug_current_shard();
+    void* before = hz3_malloc(64);  // owned by the old shard
+    ASSERT_EQ(hz3_debug_bind_shard(target), 0);
+    EXPECT_EQ(hz3_debug_current_shard(), target);
+    EXPECT_EQ(hz3_debug_shard_sharers(target), 1u);
+    EXPECT_EQ(hz3_debug_shard_sharers(old), 0u) << "binding releases the previous shard";
+    EXPECT_EQ(hz3_debug_bind_shard(target), 0) << "binding to the current shard is a no-op";
+    EXPECT_EQ(hz3_debug_shard_sharers(target), 1u);
+    for (int i = 0; i < 200; ++i) kept.push_back(hz3_malloc(static_cast<size_t>(i * 40)));
+    hz3_free(before);  // now a remote free
+  });
+  t.join();
+  EXPECT_EQ(hz3_debug_shard_sharers(target), 0u);
+  EXPECT_TRUE(HeapOk(kept));
+  for (void* p : kept) hz3_free(p);
+}
+
+// Many threads (at most one per shard) free each other's objects in a ring for
+// about a second; conservation is checked once mid-run with everyone parked
+// (caches and stashes full, objects in flight named as live) and at the end.
+TEST_F(ShardMT, RingOfRemoteFrees) {
+  const unsigned k = std::min(hz3_num_shards() - 1, 8u);
+  ASSERT_GE(k, 2u);
+  std::vector<std::unique_ptr<Inbox>> inbox;
+  for (unsigned i = 0; i < k; ++i) inbox.push_back(std::make_unique<Inbox>());
+  std::vector<std::vector<void*>> local(k);
+  hz3test::Barrier park(k + 1), resume(k + 1), stopped(k + 1), drained(k + 1);
+  auto phase = std::chrono::milliseconds(500);
+  std::vector<std::thread> ts;
+  std::atomic<uint64_t> steps{0};
+  for (unsigned i = 0; i < k; ++i) {
+    ts.emplace_back([&, i] {
+      hz3test::Rng rng(1000 + i);
+      for (int round = 0; round < 2; ++round) {
+        auto end = Clock::now() + phase;
+        while (Clock::now() < end) {
+          Churn(rng, local[i], *inbox[i], *inbox[(i + 1) % k], true);
+          steps.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (round == 0) {
+          park.Wait();
+          resume.Wait();
+        }
+      }
+      stopped.Wait();  // nobody puts into inboxes any more
+      for (void* p : inbox[i]->TakeAll()) hz3_free(p);
+      for (void* p : local[i]) hz3_free(p);
+      local[i].clear();
+      drained.Wait();
+    });
+  }
+  park.Wait();
+  {
+    std::vector<void*> live;
+    for (unsigned i = 0; i < k; ++i) {
+      live.insert(live.end(), local[i].begin(), local[i].end());
+      live.insert(live.end(), inbox[i]->objs.begin(), inbox[i]->objs.end());
+    }
+    hz3_heap_report r;
+    EXPECT_TRUE(HeapOk(live, &r)) << "mid-run, " << live.size() << " objects in flight";
+    EXPECT_GT(r.in_tcache, 0u);
+  }
+  resume.Wait();
+  stopped.Wait();
+  drained.Wait();
+  for (auto& t : ts) t.join();
+  EXPECT_GT(steps.load(), 100u);
+}
+
+#if !HZ3_SHARD_COLLISION_FAILFAST
+// Collision-tolerant lanes: four threads forced onto shard 0 share its boxes
+// and carving (serialized by OwnerExcl) while two outsiders on other shards
+// exchange objects with them, so shard 0's xfer has several consumers.
+TEST_F(ShardMT, ForcedCollisionsOnShardZero) {
+  constexpr unsigned kBound = 4, kOutsiders = 2;
+  hz3_debug_thread_detach();  // the main thread lets go of its shard
+  ASSERT_EQ(hz3_debug_shard_sharers(0), 0u);
+  Inbox exchange;
+  hz3test::Barrier bound(kBound + 1), park(kBound + kOutsiders + 1), resume(kBound + kOutsiders + 1),
+      stopped(kBound + kOutsiders + 1), drained(kBound + kOutsiders + 1), checked(kBound + kOutsiders + 1);
+  std::vector<std::vector<void*>> local(kBound + kOutsiders);
+  std::vector<std::unique_ptr<Inbox>> inbox;
+  for (unsigned i = 0; i < kBound + kOutsiders; ++i) inbox.push_back(std::make_unique<Inbox>());
+  std::atomic<int> bind_failures{0};
+  auto worker = [&](unsigned i, bool bind) {
+    hz3test::Rng rng(77 + i);
+    if (bind) {
+      if (hz3_debug_bind_shard(0) != 0 || hz3_debug_current_shard() != 0) ++bind_failures;
+      bound.Wait();
+    }
+    for (int round = 0; round < 2; ++round) {
+      auto end = Clock::now() + std::chrono::milliseconds(250);
+      while (Clock::now() < end) {
+        // Peers: bound threads pass to outsiders and vice versa, and among themselves.
+        unsigned peer = (i + 1 + rng.Below(kBound + kOutsiders - 1)) % (kBound + kOutsiders);
+        Churn(rng, local[i], *inbox[i], *inbox[peer], false);
+      }
+      if (round == 0) {
+        park.Wait();
+        resume.Wait();
+      }
+    }
+    stopped.Wait();
+    for (void* p : inbox[i]->TakeAll()) hz3_free(p);
+    for (void* p : local[i]) hz3_free(p);
+    local[i].clear();
+    hz3_debug_flush_thread();
+    drained.Wait();
+    checked.Wait();  // parked while main checks the heap
+  };
+  std::vector<std::thread> ts;
+  for (unsigned i = 0; i < kBound; ++i) ts.emplace_back(worker, i, true);
+  bound.Wait();
+  EXPECT_EQ(bind_failures.load(), 0);
+  EXPECT_EQ(hz3_debug_shard_sharers(0), kBound) << "four threads bound to shard 0";
+  for (unsigned i = kBound; i < kBound + kOutsiders; ++i) ts.emplace_back(worker, i, false);
+  park.Wait();
+  {
+    std::vector<void*> live;
+    for (unsigned i = 0; i < kBound + kOutsiders; ++i) {
+      live.insert(live.end(), local[i].begin(), local[i].end());
+      live.insert(live.end(), inbox[i]->objs.begin(), inbox[i]->objs.end());
+    }
+    EXPECT_TRUE(HeapOk(live)) << "mid-run with shard 0 shared";
+    EXPECT_EQ(hz3_debug_shard_sharers(0), kBound);
+  }
+  resume.Wait();
+  stopped.Wait();
+  drained.Wait();
+  EXPECT_TRUE(HeapOk({})) << "after the collision run, threads still alive";
+  EXPECT_EQ(hz3_debug_shard_sharers(0), kBound);
+  checked.Wait();
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(hz3_debug_shard_sharers(0), 0u) << "every bound thread released shard 0";
+}
+#endif
+
+#if !HZ3_SHARD_COLLISION_FAILFAST
+// More live threads than shards: the extra ones share (least-loaded first).
+TEST_F(ShardMT, MoreThreadsThanShardsShare) {
+  const unsigned n = hz3_num_shards() + 4;
+  hz3test::Barrier parked(n + 1), resume(n + 1);
+  std::vector<std::vector<void*>> held(n);
+  std::vector<std::thread> ts;
+  for (unsigned i = 0; i < n; ++i)
+    ts.emplace_back([&, i] {
+      for (int k = 0; k < 100; ++k) held[i].push_back(hz3_malloc(static_cast<size_t>(k * 31 + i)));
+      parked.Wait();
+      resume.Wait();
+      for (void* p : held[i]) hz3_free(p);
+    });
+  parked.Wait();
+  EXPECT_EQ(TotalSharers(), n + 1);
+  unsigned most = 0;
+  for (unsigned s = 0; s < hz3_num_shards(); ++s) most = std::max(most, hz3_debug_shard_sharers(s));
+  EXPECT_LE(most, 2u) << "sharing picks the least-loaded shard";
+  std::vector<void*> live;
+  for (auto& v : held) live.insert(live.end(), v.begin(), v.end());
+  EXPECT_TRUE(HeapOk(live));
+  resume.Wait();
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(TotalSharers(), 1u);
+}
+#endif
+
+#if !HZ3_TEST_TSAN
+// The child's work: only hz3 and raw pthreads, no other allocator and no
+// locks the parent's other threads might have held at fork time.
+void* ChildFreeAll(void* arg) {
+  void** v = static_cast<void**>(arg);
+  for (int i = 0; i < 512; ++i) hz3_free(v[i]);
+  void* q = hz3_malloc(1000);
+  hz3_free(q);
+  hz3_debug_flush_thread();
+  return nullptr;
+}
+
+[[noreturn]] void ChildAfterFork() {
+  alarm(10);  // a deadlock kills the child instead of hanging the test
+  static void* ring[512];
+  int bad = 0;
+  for (int i = 0; i < 20000; ++i) {
+    size_t n = static_cast<size_t>(i % 4000) * 17 + (i % 50 == 0 ? 100000 : 0);
+    void* p = hz3_malloc(n);
+    if (!p) ++bad; else if (n) static_cast<char*>(p)[n - 1] = 1;
+    if (i >= 512) hz3_free(ring[i % 512]);
+    ring[i % 512] = p;
+  }
+  pthread_t t;  // another thread of the child frees remotely
+  if (pthread_create(&t, nullptr, ChildFreeAll, ring) != 0 || pthread_join(t, nullptr) != 0) ++bad;
+  hz3_debug_flush_thread();
+  _exit(bad ? 1 : 0);
+}
+
+// fork() while other threads are inside hz3: the atfork handlers must leave
+// every lock usable in the child. A deadlocked child is killed by its alarm
+// (and by the parent's deadline), so a hang shows up as a failure.
+// Not under TSan: TSan does not support a multi-threaded parent forking a
+// child that then starts threads or takes the parent's locks.
+TEST_F(ShardMT, ForkWhileOtherThreadsAllocate) {
+  constexpr unsigned kThreads = 3;
+  std::atomic<bool> stop{false};
+  std::vector<std::unique_ptr<Inbox>> inbox;
+  for (unsigned i = 0; i < kThreads; ++i) inbox.push_back(std::make_unique<Inbox>());
+  std::vector<std::vector<void*>> local(kThreads);
+  hz3test::Barrier drained(kThreads + 1), go(kThreads + 1);
+  std::vector<std::thread> ts;
+  for (unsigned i = 0; i < kThreads; ++i)
+    ts.emplace_back([&, i] {
+      hz3test::Rng rng(5 + i);
+      go.Wait();
+      while (!stop.load(std::memory_order_relaxed)) Churn(rng, local[i], *inbox[i], *inbox[(i + 1) % kThreads], true);
+      drained.Wait();  // stop putting before anyone drains
+      for (void* p : inbox[i]->TakeAll()) hz3_free(p);
+      for (void* p : local[i]) hz3_free(p);
+      local[i].clear();
+    });
+  go.Wait();
+  for (int round = 0; round < 6; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    pid_t pid = fork();
+    if (pid < 0) {
+      ADD_FAILURE() << "fork failed";
+      break;
+    }
+    if (pid == 0) ChildAfterFork();  // never returns
+    int status = 0;
+    auto deadline = Clock::now() + std::chrono::seconds(15);
+    pid_t w = 0;
+    while ((w = waitpid(pid, &status, WNOHANG)) == 0 && Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (w == 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      ADD_FAILURE() << "forked child hung (deadlock after fork?)";
+      break;
+    }
+    if (w != pid) {
+      ADD_FAILURE() << "waitpid returned " << w;
+      break;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      ADD_FAILURE() << "forked child " << (WIFSIGNALED(status) ? "killed by signal " : "exited with ")
+                    << (WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status))
+                    << (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? " (alarm: deadlock after fork)" : "");
+      break;
+    }
+  }
+  stop = true;
+  drained.Wait();
+  for (auto& t : ts) t.join();
+}
+#endif
+
+}  // namespace
