@@ -46,6 +46,15 @@ concept MpscBox = requires(B& box, const BoxCtx& ctx, void* p, uint32_t n, Batch
   { box.fork_unlock() } -> std::same_as<void>;
 };
 
+// Walk a null-terminated list, stopping when the visitor says so.
+inline bool walk_null_terminated(void* p, NodeVisitor visit, void* arg) {
+  while (p) {
+    if (!visit(p, arg)) return false;
+    p = *static_cast<void**>(p);
+  }
+  return true;
+}
+
 // Split the first k (>= 1) nodes off a null-terminated list: O(k).
 // Returns the k-th node (new tail of the prefix); *rest gets the remainder.
 inline void* split_prefix(void* head, uint32_t k, void** rest) {

@@ -16,17 +16,14 @@
 // push CAS is ABA-safe: whatever the head is when the CAS succeeds is exactly
 // what tail->next points to.
 //
-// Checks (compile-time): kConsumerToken takes a token by CAS at pop entry, so
-// a second concurrent consumer aborts (HZ3_S142_FAILFAST). kStructure checks
-// the invariants that hold under every legal interleaving: a pushed batch is
-// non-empty and does not link to itself; no count is asserted exact, since the
-// design keeps none across threads (HZ3_S142_FAILFAST / HZ3_XFER_STRUCT_FAILFAST).
+// Checks (compile-time, mpsc_failfast.h): a consumer token taken at pop entry
+// and the push invariants; both compile to nothing when off.
 #pragma once
 #include <atomic>
 #include <cstdint>
 
-#include "hz3/failfast.h"
 #include "hz3/mpsc.h"
+#include "hz3/mpsc_failfast.h"
 #include "hz3/platform.h"
 
 namespace hz3 {
@@ -44,18 +41,9 @@ class alignas(kCacheLine) LockFreeMpscList {
   constexpr LockFreeMpscList() = default;
 
   bool push(const BoxCtx& ctx, void* head, void* tail, uint32_t n) {
-    if constexpr (kChecks.structure) {
-      if (!head || !tail || n == 0)
-        fail(ctx, "mpsc_push_empty", head, LineBuf().kvp("tail", tail).kv("n", n));
-    }
     void* old = head_.load(std::memory_order_relaxed);
     do {
-      if constexpr (kChecks.structure) {
-        // Pushing an object that is already the published head would link it
-        // to itself: the same object freed twice, or a list reused after push.
-        if (old == head || old == tail)
-          fail(ctx, "mpsc_push_self_link", head, LineBuf().kvp("tail", tail).kvp("old_head", old));
-      }
+      if constexpr (kChecks.structure) push_checks(ctx, head, tail, n, old);
       *static_cast<void**>(tail) = old;
     } while (!head_.compare_exchange_weak(old, head, std::memory_order_release,
                                           std::memory_order_relaxed));
@@ -65,7 +53,7 @@ class alignas(kCacheLine) LockFreeMpscList {
   uint32_t pop(const BoxCtx& ctx, uint32_t want, Batch& out) {
     out = Batch{};
     if (want == 0) return 0;
-    if constexpr (kChecks.consumer_token) acquire_token(ctx);
+    token_.acquire(ctx);
     take_from(priv_, want, out);
     if (out.n < want && head_.load(std::memory_order_relaxed) != nullptr) {
       // priv_ is empty here: it was drained before reaching the shared list.
@@ -75,7 +63,7 @@ class alignas(kCacheLine) LockFreeMpscList {
       take_from(priv_, want - out.n, more);
       batch_append(out, more);
     }
-    if constexpr (kChecks.consumer_token) token_.store(0, std::memory_order_release);
+    token_.release();
     return out.n;
   }
 
@@ -84,7 +72,8 @@ class alignas(kCacheLine) LockFreeMpscList {
   }
 
   void walk_quiescent(NodeVisitor visit, void* arg) const {
-    if (walk_list(priv_, visit, arg)) walk_list(head_.load(std::memory_order_acquire), visit, arg);
+    if (walk_null_terminated(priv_, visit, arg))
+      walk_null_terminated(head_.load(std::memory_order_acquire), visit, arg);
   }
 
   void fork_lock() {}
@@ -92,8 +81,8 @@ class alignas(kCacheLine) LockFreeMpscList {
 
   // Test hook: pretend a consumer is inside pop(), so the next pop() is a
   // second concurrent consumer.
-  void debug_hold_consumer_token() { token_.store(1, std::memory_order_relaxed); }
-  void debug_release_consumer_token() { token_.store(0, std::memory_order_relaxed); }
+  void debug_hold_consumer_token() { token_.debug_hold(); }
+  void debug_release_consumer_token() { token_.debug_release(); }
 
  private:
   // Move up to `want` nodes from the front of `list` into `out`: O(want).
@@ -115,32 +104,9 @@ class alignas(kCacheLine) LockFreeMpscList {
     out.n = n;
   }
 
-  static bool walk_list(void* p, NodeVisitor visit, void* arg) {
-    while (p) {
-      if (!visit(p, arg)) return false;
-      p = *static_cast<void**>(p);
-    }
-    return true;
-  }
-
-  void acquire_token(const BoxCtx& ctx) {
-    uint32_t expected = 0;
-    if (!token_.compare_exchange_strong(expected, 1, std::memory_order_acquire,
-                                        std::memory_order_relaxed))
-      fail(ctx, "mpsc_second_consumer", nullptr,
-           LineBuf().str(" another consumer is inside pop (MPSC violated)"));
-  }
-
-  [[noreturn]] static void fail(const BoxCtx& ctx, const char* check, const void* ptr,
-                                const LineBuf& detail) {
-    LineBuf d;
-    d.str(" form=lockfree").str(detail.c_str());
-    failfast(check, ctx.where, ctx.shard, ctx.sc, ptr, d);
-  }
-
   std::atomic<void*> head_{nullptr};  // producers CAS, consumer exchanges
   void* priv_ = nullptr;              // consumer only
-  std::atomic<uint32_t> token_{0};    // consumer token (kConsumerToken only)
+  [[no_unique_address]] ConsumerToken<kChecks.consumer_token> token_;
 };
 
 }  // namespace hz3

@@ -11,22 +11,14 @@
 #include <atomic>
 #include <cstdint>
 
-#include "hz3/failfast.h"
 #include "hz3/mpsc.h"
+#include "hz3/mpsc_failfast.h"
 #include "hz3/mutex.h"
 #include "hz3/platform.h"
 #include "hz3/shadow.h"
 
 namespace hz3 {
 
-// Walk a null-terminated list, stopping when the visitor says so.
-inline bool walk_null_terminated(void* p, NodeVisitor visit, void* arg) {
-  while (p) {
-    if (!visit(p, arg)) return false;
-    p = *static_cast<void**>(p);
-  }
-  return true;
-}
 
 // kShadow: HZ3_S86_CENTRAL_SHADOW, every object's presence and next link are
 // recorded while it sits in the list (shadow.h); only sound under the mutex.
@@ -142,20 +134,8 @@ class alignas(kCacheLine) MutexSlots {
   }
 
  private:
-  // The S42 structure: used_ within capacity, every used slot a non-empty
-  // batch with both ends set, every unused slot empty.
   void check_locked(const BoxCtx& ctx, const char* op) const {
-    uint32_t used_now = used_.load(std::memory_order_relaxed);
-    if (used_now > kSlots)
-      failfast("xfer_struct", ctx.where, ctx.shard, ctx.sc, nullptr,
-               LineBuf().str(" op=").str(op).kv("used", used_now).kv("capacity", kSlots));
-    for (uint32_t i = 0; i < kSlots; ++i) {
-      const Batch& s = slots_[i];
-      bool ok = i < used_now ? (s.head && s.tail && s.n) : (!s.head && !s.tail && !s.n);
-      if (!ok)
-        failfast("xfer_struct", ctx.where, ctx.shard, ctx.sc, s.head,
-                 LineBuf().str(" op=").str(op).kv("slot", i).kv("used", used_now).kvp("tail", s.tail).kv("n", s.n));
-    }
+    slots_check(ctx, op, slots_, used_.load(std::memory_order_relaxed), kSlots);
   }
 
   Mutex mu_;

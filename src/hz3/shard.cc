@@ -14,7 +14,7 @@ BoxCtx ctx_of(uint16_t shard, uint32_t sc, const char* where) {
   return BoxCtx{shard, static_cast<uint16_t>(sc), where};
 }
 
-[[noreturn]] void collision(uint16_t wanted) {
+[[noreturn, maybe_unused]] void collision(uint16_t wanted) {
   LineBuf d;
   d.str(" no free shard for a new thread").kv("shards", kNumShards);
   if (wanted != kNoShard) d.kv("wanted", wanted);
