@@ -19,19 +19,7 @@ using hz3test::HeapOk;
 
 namespace {
 
-class RemoteFreeMT : public ::testing::Test {
- protected:
-  void SetUp() override {
-    hz3_debug_flush_thread();
-    ASSERT_TRUE(HeapOk({}));
-  }
-  void TearDown() override {
-    hz3_debug_flush_thread();
-    hz3_heap_report r;
-    EXPECT_TRUE(HeapOk({}, &r));
-    EXPECT_EQ(r.large_live, 0u);
-  }
-};
+using RemoteFreeMT = hz3test::HeapNeutralTest;
 
 // A allocates, B frees everything; both flush; then the objects are reusable
 // by A without carving anything new.

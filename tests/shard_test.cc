@@ -28,19 +28,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class ShardMT : public ::testing::Test {
- protected:
-  void SetUp() override {
-    hz3_debug_flush_thread();
-    ASSERT_TRUE(HeapOk({}));
-  }
-  void TearDown() override {
-    hz3_debug_flush_thread();
-    hz3_heap_report r;
-    EXPECT_TRUE(HeapOk({}, &r));
-    EXPECT_EQ(r.large_live, 0u);
-  }
-};
+using ShardMT = hz3test::HeapNeutralTest;
 
 // Threads that exchange objects: each has an inbox; what it allocates goes
 // partly to a peer's inbox (a remote free there) and partly stays local.

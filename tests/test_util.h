@@ -137,4 +137,20 @@ inline bool Check(const void* p, size_t n, uint8_t seed) {
   return true;
 }
 
+// Fixture for tests that must leave the heap as they found it: conserving
+// and with no large mapping left behind.
+class HeapNeutralTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    hz3_debug_flush_thread();
+    ASSERT_TRUE(HeapOk({}));
+  }
+  void TearDown() override {
+    hz3_debug_flush_thread();
+    hz3_heap_report r;
+    EXPECT_TRUE(HeapOk({}, &r));
+    EXPECT_EQ(r.large_live, 0u);
+  }
+};
+
 }  // namespace hz3test
