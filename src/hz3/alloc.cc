@@ -114,6 +114,7 @@ void* alloc_slow(uint32_t sc) {
   Bin& bin = tc->bins[sc];
   bin.head = next_of(p);
   bin.count = b.n - 1;
+  asan_unpoison(p, class_size(sc));
   return p;
 }
 

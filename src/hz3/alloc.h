@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "hz3/asan_poison.h"
 #include "hz3/config.h"
 #include "hz3/platform.h"
 #include "hz3/segment_map.h"
@@ -36,6 +37,7 @@ HZ3_ALWAYS_INLINE void* alloc_class(uint32_t sc) {
   if (HZ3_LIKELY(p != nullptr)) {
     b.head = next_of(p);
     --b.count;
+    if constexpr (kAsanPoison) asan_unpoison(p, class_size(sc));
     return p;
   }
   return alloc_slow(sc);
@@ -53,6 +55,7 @@ HZ3_ALWAYS_INLINE void free_fast(void* p) {
     if constexpr (kFreeFailfast) free_check(p, tc);
     Segment* seg = segment_of(p);
     uint32_t sc = seg->pages[page_index_of(p)].sc;
+    if constexpr (kAsanPoison) asan_poison(p, class_size(sc));
     if (HZ3_LIKELY(seg->owner == tc->shard)) {
       Bin& b = tc->bins[sc];
       set_next(p, b.head);

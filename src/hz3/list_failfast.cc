@@ -36,12 +36,12 @@ void list_check(const BoxCtx& ctx, const void* head, const void* tail, uint32_t 
     if (const char* why = object_defect(p, ctx.shard, ctx.sc))
       failfast("list_bad_node", ctx.where, ctx.shard, ctx.sc, p,
                LineBuf().str(" reason=").str(why).kv("index", i).kv("n", n));
-    if (i + 1 < n) p = *static_cast<void* const*>(p);
+    if (i + 1 < n) p = next_of(const_cast<void*>(p));
   }
   if (p != tail)
     failfast("list_tail_mismatch", ctx.where, ctx.shard, ctx.sc, head,
              LineBuf().kvp("tail", tail).kvp("node_n", p).kv("n", n));
-  if (void* after = *static_cast<void* const*>(tail))
+  if (void* after = next_of(const_cast<void*>(tail)))
     failfast("list_tail_next", ctx.where, ctx.shard, ctx.sc, tail,
              LineBuf().kvp("next", after).kv("n", n).str(" (longer list, cycle or count too small)"));
 }

@@ -9,6 +9,8 @@
 #include <concepts>
 #include <cstdint>
 
+#include "hz3/platform.h"
+
 namespace hz3 {
 
 // Identifies a box in failure reports; passed in rather than stored so that
@@ -50,7 +52,7 @@ concept MpscBox = requires(B& box, const BoxCtx& ctx, void* p, uint32_t n, Batch
 inline bool walk_null_terminated(void* p, NodeVisitor visit, void* arg) {
   while (p) {
     if (!visit(p, arg)) return false;
-    p = *static_cast<void**>(p);
+    p = next_of(p);
   }
   return true;
 }
@@ -59,9 +61,9 @@ inline bool walk_null_terminated(void* p, NodeVisitor visit, void* arg) {
 // Returns the k-th node (new tail of the prefix); *rest gets the remainder.
 inline void* split_prefix(void* head, uint32_t k, void** rest) {
   void* t = head;
-  for (uint32_t i = 1; i < k; ++i) t = *static_cast<void**>(t);
-  *rest = *static_cast<void**>(t);
-  *static_cast<void**>(t) = nullptr;
+  for (uint32_t i = 1; i < k; ++i) t = next_of(t);
+  *rest = next_of(t);
+  set_next(t, nullptr);
   return t;
 }
 
@@ -72,7 +74,7 @@ inline void batch_append(Batch& a, const Batch& b) {
     a = b;
     return;
   }
-  *static_cast<void**>(a.tail) = b.head;
+  set_next(a.tail, b.head);
   a.tail = b.tail;
   a.n += b.n;
 }

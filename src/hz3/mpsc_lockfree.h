@@ -44,7 +44,7 @@ class alignas(kCacheLine) LockFreeMpscList {
     void* old = head_.load(std::memory_order_relaxed);
     do {
       if constexpr (kChecks.structure) push_checks(ctx, head, tail, n, old);
-      *static_cast<void**>(tail) = old;
+      set_next(tail, old);
     } while (!head_.compare_exchange_weak(old, head, std::memory_order_release,
                                           std::memory_order_relaxed));
     return true;
@@ -91,13 +91,13 @@ class alignas(kCacheLine) LockFreeMpscList {
     void* head = list;
     void* tail = head;
     uint32_t n = 1;
-    void* next = *static_cast<void**>(tail);
+    void* next = next_of(tail);
     while (n < want && next) {
       tail = next;
-      next = *static_cast<void**>(tail);
+      next = next_of(tail);
       ++n;
     }
-    *static_cast<void**>(tail) = nullptr;
+    set_next(tail, nullptr);
     list = next;
     out.head = head;
     out.tail = tail;

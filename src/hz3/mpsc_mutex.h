@@ -31,7 +31,7 @@ class alignas(kCacheLine) MutexList {
 
   bool push(const BoxCtx& ctx, void* head, void* tail, uint32_t n) {
     LockGuard g(mu_);
-    *static_cast<void**>(tail) = head_;
+    set_next(tail, head_);
     head_ = head;
     n_.store(n_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     if constexpr (kShadow) shadow_on_push(ctx, head, n);

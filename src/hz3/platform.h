@@ -4,6 +4,17 @@
 #include <cstddef>
 #include <cstdint>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define HZ3_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HZ3_ASAN 1
+#endif
+#endif
+#ifndef HZ3_ASAN
+#define HZ3_ASAN 0
+#endif
+
 #define HZ3_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HZ3_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define HZ3_NOINLINE __attribute__((noinline))
@@ -25,8 +36,16 @@ void os_unmap(void* p, size_t bytes);
 
 inline constexpr uintptr_t align_up(uintptr_t v, uintptr_t a) { return (v + a - 1) & ~(a - 1); }
 
-// Intrusive free-list link: the first word of a free object.
-HZ3_ALWAYS_INLINE void* next_of(void* p) { return *static_cast<void**>(p); }
-HZ3_ALWAYS_INLINE void set_next(void* p, void* n) { *static_cast<void**>(p) = n; }
+// Intrusive free-list link: the first word of a free object. Every link
+// access in hz3 goes through these two, so that under ASan (where free
+// objects are poisoned, asan_poison.h) they are the only code allowed to touch
+// a free object; any other access to one is reported.
+#if HZ3_ASAN
+#define HZ3_LINK_ACCESS inline __attribute__((noinline, no_sanitize("address")))
+#else
+#define HZ3_LINK_ACCESS HZ3_ALWAYS_INLINE
+#endif
+HZ3_LINK_ACCESS void* next_of(void* p) { return *static_cast<void**>(p); }
+HZ3_LINK_ACCESS void set_next(void* p, void* n) { *static_cast<void**>(p) = n; }
 
 }  // namespace hz3

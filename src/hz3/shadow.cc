@@ -35,7 +35,7 @@ void shadow_on_push(const BoxCtx& ctx, void* head, uint32_t n) {
       failfast("s86_duplicate", ctx.where, ctx.shard, ctx.sc, p,
                LineBuf().str(" object is already in central (double free)").kv("index_in_batch", i));
     s->present[idx >> 6] |= bit;
-    s->next[idx] = *static_cast<void**>(p);
+    s->next[idx] = next_of(p);
     p = s->next[idx];
   }
 }
@@ -49,7 +49,7 @@ void shadow_on_pop(const BoxCtx& ctx, void* head, uint32_t k) {
     if (!(s->present[idx >> 6] & bit))
       failfast("s86_unrecorded", ctx.where, ctx.shard, ctx.sc, p,
                LineBuf().str(" object popped from central was never pushed there"));
-    void* now = *static_cast<void**>(p);
+    void* now = next_of(p);
     if (now != s->next[idx])
       failfast("s86_next_rewritten", ctx.where, ctx.shard, ctx.sc, p,
                LineBuf().kvp("recorded_next", s->next[idx]).kvp("found_next", now));

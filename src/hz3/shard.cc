@@ -1,5 +1,6 @@
 #include "hz3/shard.h"
 
+#include "hz3/asan_poison.h"
 #include "hz3/failfast.h"
 #include "hz3/list_failfast.h"
 #include "hz3/segment_map.h"
@@ -48,6 +49,7 @@ uint32_t carve(uint16_t shard, uint32_t sc, uint32_t want, Batch& out) {
   char* p = c.cur;
   for (uint32_t i = 0; i + 1 < k; ++i) set_next(p + i * size, p + (i + 1) * size);
   set_next(p + (k - 1) * size, nullptr);
+  asan_poison(p, size_t{k} * size);  // carved objects are free until malloc hands them out
   out.head = p;
   out.tail = p + (k - 1) * size;
   out.n = k;
