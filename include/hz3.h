@@ -71,7 +71,13 @@ typedef struct hz3_heap_report {
  * and central. Large pointers in `live` must be live large objects. Returns 0
  * when it holds, -1 otherwise (report->error says what and where). */
 HZ3_API int hz3_debug_heap_check(void* const* live, size_t nlive, hz3_heap_report* report);
-/* Same, but a violation is a FAILFAST line and abort(). */
+/* For a process whose live objects are unknown (a program under LD_PRELOAD,
+ * where libc allocates too): the same walk without the live array. Every
+ * free object must be a valid object found exactly once; report->live is the
+ * inferred count (carved minus free). Lost objects cannot be told from live
+ * ones here. Returns 0 or -1 like hz3_debug_heap_check. */
+HZ3_API int hz3_debug_heap_check_free_lists(hz3_heap_report* report);
+/* Same as hz3_debug_heap_check, but a violation is a FAILFAST line and abort(). */
 HZ3_API void hz3_debug_heap_check_or_die(void* const* live, size_t nlive);
 
 #ifdef __cplusplus

@@ -3,11 +3,13 @@
 // wrong. A check that cannot fail would make every other test meaningless.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <vector>
 
 #include "hz3.h"
+#include "hz3/config.h"
 #include "hz3/size_class.h"
 #include "test_util.h"
 
@@ -185,3 +187,35 @@ TEST_F(HeapCheck, OtherLiveThreadCachesAreCountedMT) {
 }
 
 }  // namespace
+
+// The free-list form (for programs whose live objects are unknown) infers the
+// live count and still finds a duplicated free object.
+TEST(HeapCheckFreeLists, InfersLiveCount) {
+  hz3_debug_flush_thread();
+  hz3_heap_report before;
+  ASSERT_EQ(0, hz3_debug_heap_check_free_lists(&before)) << before.error;
+  std::vector<void*> held;
+  for (int i = 0; i < 100; ++i) held.push_back(hz3_malloc(48));
+  hz3_heap_report during;
+  ASSERT_EQ(0, hz3_debug_heap_check_free_lists(&during)) << during.error;
+  EXPECT_EQ(during.live, before.live + 100);
+  for (void* p : held) hz3_free(p);
+  hz3_heap_report after;
+  ASSERT_EQ(0, hz3_debug_heap_check_free_lists(&after)) << after.error;
+  EXPECT_EQ(after.live, before.live);
+}
+
+#if !HZ3_FREE_FAILFAST
+TEST(HeapCheckFreeLists, FindsDoubleFreeInBin) {
+  EXPECT_EXIT(
+      {
+        void* p = hz3_malloc(48);
+        hz3_free(p);
+        hz3_free(p);  // unchecked build: the bin now holds p twice
+        hz3_heap_report r;
+        int rc = hz3_debug_heap_check_free_lists(&r);
+        std::_Exit(rc == -1 && std::strstr(r.error, "duplicate_object") ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+#endif

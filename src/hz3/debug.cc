@@ -93,7 +93,7 @@ void census_cache(ThreadCache* tc, void* arg) {
   }
 }
 
-int heap_check(void* const* live, size_t nlive, hz3_heap_report* rep) {
+int heap_check(void* const* live, size_t nlive, bool live_known, hz3_heap_report* rep) {
   *rep = hz3_heap_report{};
   Census c;
   c.rep = rep;
@@ -125,7 +125,9 @@ int heap_check(void* const* live, size_t nlive, hz3_heap_report* rep) {
       if (!c.failed) shard_at(s).central[sc].walk_quiescent(mark, &c);
     }
   }
-  // Every carved object must have been seen: anything else was lost.
+  // Every carved object must have been seen: anything else was lost. When
+  // the caller cannot name its live objects, the unseen ones are counted as
+  // live instead.
   c.where = "carved pages";
   for (Segment* s = segment_list_head(); s && !c.failed; s = s->next_segment) {
     uint16_t used = s->next_page.load(std::memory_order_relaxed);
@@ -133,6 +135,7 @@ int heap_check(void* const* live, size_t nlive, hz3_heap_report* rep) {
       const PageDesc& pd = s->pages[pi];
       uint32_t carved = pd.carved.load(std::memory_order_relaxed);
       rep->carved += carved;
+      if (!live_known) continue;
       const unsigned char* bits = c.bits + (s->reserved * kPagesPerSegment + pi) * kBytesPerPage;
       for (uint32_t i = 0; i < carved; ++i)
         if (!(bits[i / 8] & (1u << (i % 8)))) {
@@ -141,6 +144,8 @@ int heap_check(void* const* live, size_t nlive, hz3_heap_report* rep) {
         }
     }
   }
+  if (!live_known && !c.failed)
+    rep->live = rep->carved - rep->in_tcache - rep->in_stash - rep->in_xfer - rep->in_central;
   rep->large_live = large_count();
   if (c.bits) os_unmap(c.bits, bytes);
   rep->ok = !c.failed;
@@ -173,12 +178,17 @@ void hz3_debug_thread_detach(void) { thread_cache_teardown(); }
 
 int hz3_debug_heap_check(void* const* live, size_t nlive, hz3_heap_report* report) {
   hz3_heap_report local;
-  return heap_check(live, nlive, report ? report : &local);
+  return heap_check(live, nlive, true, report ? report : &local);
+}
+
+int hz3_debug_heap_check_free_lists(hz3_heap_report* report) {
+  hz3_heap_report local;
+  return heap_check(nullptr, 0, false, report ? report : &local);
 }
 
 void hz3_debug_heap_check_or_die(void* const* live, size_t nlive) {
   hz3_heap_report rep;
-  if (heap_check(live, nlive, &rep) != 0)
+  if (heap_check(live, nlive, true, &rep) != 0)
     failfast("conservation", "heap_check", kNoShardField, kNoScField, nullptr, rep.error);
 }
 
