@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   bool threads_given = false;
   for (int i = 1; i < argc; ++i) threads_given |= !strcmp(argv[i], "--threads");
   stress::Options o = stress::parse(argc, argv, "", [](const char*, const char*) { return false; });
-  auto shards = reinterpret_cast<unsigned (*)()>(dlsym(RTLD_DEFAULT, "hz3_num_shards"));
+  auto shards = stress::hooks().num_shards;
   if (!threads_given) o.threads = shards ? static_cast<int>(4 * shards()) : 32;
   const int T = o.threads;
   std::vector<stress::Mailbox> box(T);

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
       std::vector<stress::Obj> mine;
       for (int i = 0; i < 2000; ++i) mine.push_back(stress::make(prog, child, 1 + rng.below(i % 50 ? 4096 : 200000), i));
       for (const stress::Obj& x : mine) stress::destroy(prog, child, x);
-      free(before.p);
+      stress::xfree(before.p);
       _exit(child.live.load() == 0 ? 0 : 3);
     }
     if (pid < 0) stress::fail(prog, "fork_failed", nullptr, forks);

@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
       for (stress::Obj x : inbox) {
         stress::check(prog, x.p, x.size, x.tag);
         size_t n = 1 + pick_size(rng);
-        void* q = realloc(x.p, n);
+        void* q = stress::xrealloc(x.p, n);
         if (!q) stress::fail(prog, "realloc_returned_null", x.p, x.tag);
         // The common prefix must have survived the move.
         size_t keep = n < x.size ? n : x.size;

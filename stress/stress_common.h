@@ -1,7 +1,8 @@
 // Shared pieces of the stress programs: flags, seeded RNG, object tags,
 // progress lines, and hz3's hooks when hz3 is present.
 //
-// Every program calls plain malloc/free, so it stresses whatever allocator is
+// Every program calls plain malloc/free (through xmalloc/xfree/xrealloc below;
+// the <prog>_hz3 variants call hz3_* in-process), so it stresses whatever allocator is
 // loaded (LD_PRELOAD=libhz3.so, jemalloc, tcmalloc, mimalloc, or glibc). hz3's
 // test hooks are weak references: libhz3.so exports them, so under hz3 they
 // are found (dlsym) and the conservation check runs; under any other
@@ -24,17 +25,50 @@
 
 namespace stress {
 
-// hz3's hooks, looked up in whatever is loaded (null when hz3 is not).
+// Allocation calls of the programs. The plain build calls malloc/free/realloc
+// (LD_PRELOAD picks the allocator); the in-process build (<prog>_hz3, compiled
+// with -DSTRESS_HZ3_INPROCESS and linked to hz3_core) calls hz3_* directly, so
+// hz3 runs inside a sanitizer build where LD_PRELOAD is not possible (the
+// sanitizer runtime owns malloc; the programs' std containers use it).
+#ifdef STRESS_HZ3_INPROCESS
+inline void* xmalloc(size_t n) { return hz3_malloc(n); }
+inline void xfree(void* p) { hz3_free(p); }
+inline void* xrealloc(void* p, size_t n) { return hz3_realloc(p, n); }
+inline const char* alloc_mode() { return "inprocess"; }
+#else
+inline void* xmalloc(size_t n) { return malloc(n); }
+inline void xfree(void* p) { free(p); }
+inline void* xrealloc(void* p, size_t n) { return realloc(p, n); }
+inline const char* alloc_mode() { return "preload"; }
+#endif
+
+// hz3's hooks: under LD_PRELOAD looked up in whatever is loaded (null when
+// hz3 is not); in-process the real hz3_debug_* functions.
 struct Hooks {
-  // Under LD_PRELOAD libc's own objects are live too, so the free-list
-  // form of the check is the one that applies.
+  // Under LD_PRELOAD libc's own objects are live too, so the free-list form
+  // of the check is the one that applies. In-process every hz3 object is one
+  // of the program's (std containers use the system malloc), and the census
+  // says none is live at the end, so the full check with an empty live array
+  // applies: it also finds objects hz3 lost.
   int (*heap_check)(hz3_heap_report*) = nullptr;
   void (*flush_thread)() = nullptr;
   const char* (*config)() = nullptr;
+  unsigned (*num_shards)() = nullptr;
+  const char* heap_check_kind = "none";
   Hooks() {
+#ifdef STRESS_HZ3_INPROCESS
+    heap_check = [](hz3_heap_report* r) { return hz3_debug_heap_check(nullptr, 0, r); };
+    flush_thread = hz3_debug_flush_thread;
+    config = hz3_config_string;
+    num_shards = hz3_num_shards;
+    heap_check_kind = "full";
+#else
     heap_check = reinterpret_cast<decltype(heap_check)>(dlsym(RTLD_DEFAULT, "hz3_debug_heap_check_free_lists"));
     flush_thread = reinterpret_cast<decltype(flush_thread)>(dlsym(RTLD_DEFAULT, "hz3_debug_flush_thread"));
     config = reinterpret_cast<decltype(config)>(dlsym(RTLD_DEFAULT, "hz3_config_string"));
+    num_shards = reinterpret_cast<decltype(num_shards)>(dlsym(RTLD_DEFAULT, "hz3_num_shards"));
+    if (heap_check) heap_check_kind = "free_lists";
+#endif
   }
   bool present() const { return heap_check && flush_thread; }
   void flush() const {
@@ -188,14 +222,16 @@ inline int finish(const char* prog, const Options& o, const Census& c, double se
       heap = "ok";
     } else {
       heap = std::string("FAILED(") + rep.error + ")";
+      fprintf(stderr, "%s: FAILED heap_check %s\n", prog, rep.error);
       ok = false;
     }
   }
   double ops = static_cast<double>(c.allocs.load() + c.frees.load());
-  printf("%s seed=%llu threads=%d seconds=%.1f allocs=%llu frees=%llu ops_per_sec=%.0f heap_check=%s result=%s\n",
+  printf("%s seed=%llu threads=%d seconds=%.1f allocs=%llu frees=%llu ops_per_sec=%.0f mode=%s heap_check=%s "
+         "heap_check_kind=%s result=%s\n",
          prog, static_cast<unsigned long long>(o.seed), o.threads, secs,
          static_cast<unsigned long long>(c.allocs.load()), static_cast<unsigned long long>(c.frees.load()),
-         secs > 0 ? ops / secs : 0.0, heap.c_str(), ok ? "PASS" : "FAIL");
+         secs > 0 ? ops / secs : 0.0, alloc_mode(), heap.c_str(), hooks().heap_check_kind, ok ? "PASS" : "FAIL");
   if (hooks().config) fprintf(stderr, "%s: allocator hz3 %s\n", prog, hooks().config());
   fflush(stdout);
   return ok ? 0 : 1;
@@ -228,7 +264,7 @@ class Mailbox {
 
 // Allocate, fill and count one tagged object; aborts with a FAILED line on NULL.
 inline Obj make(const char* prog, Census& c, size_t size, uint64_t tag) {
-  void* p = malloc(size);
+  void* p = xmalloc(size);
   if (!p) fail(prog, "malloc_returned_null", nullptr, tag);
   fill(p, size, tag);
   c.on_alloc();
@@ -238,7 +274,7 @@ inline Obj make(const char* prog, Census& c, size_t size, uint64_t tag) {
 // Check and free one tagged object.
 inline void destroy(const char* prog, Census& c, const Obj& o) {
   check(prog, o.p, o.size, o.tag);
-  free(o.p);
+  xfree(o.p);
   c.on_free();
 }
 
