@@ -623,6 +623,7 @@ class Machine {
         t = data_[pos_ + 1] % kMaxThreads;
         used[t] = true;
       } else {
+        if (op == kXfer) used[data_[pos_ + 2] % kMaxThreads] = true;  // its mailbox needs a reader
         thr_[t].prog.push_back(op);
         thr_[t].prog.insert(thr_[t].prog.end(), data_ + pos_ + 1, data_ + pos_ + n);
       }
