@@ -105,27 +105,39 @@ struct Staged {
 
 class Form {
  public:
-  explicit Form(Kind k) : kind_(k), nodes_(new Node[kArena]) {
-    for (uint32_t i = 0; i < kArena; ++i) {
-      nodes_[i].next = nullptr;
-      nodes_[i].value = 0;
-      nodes_[i].state.store(kFree, std::memory_order_relaxed);
-      nodes_[i].owner = 0;
-      free_.push_back(&nodes_[kArena - 1 - i]);
-    }
-  }
-  ~Form() { delete[] nodes_; }
+  // Forms live for the whole process (one per kind, reset per input): the
+  // arena is set up lazily, so an input pays only for the nodes it uses.
+  explicit Form(Kind k) : kind_(k), nodes_(new Node[kArena]) { free_.reserve(kArena); }
   Form(const Form&) = delete;
   Form& operator=(const Form&) = delete;
 
+  // Between inputs: the boxes are empty (checked at the end of every run).
+  void reset() {
+    bump_ = 0;
+    free_.clear();
+    for (Staged& s : staged_) s = Staged{};
+    in_box_ = 0;
+    overflowed_.store(0, std::memory_order_relaxed);
+    m_shared_.clear();
+    m_priv_.clear();
+    m_list_.clear();
+    m_slots_.clear();
+  }
+
   const char* name() const { return kind_name(kind_); }
-  size_t free_nodes() const { return free_.size(); }
+  size_t free_nodes() const { return free_.size() + (kArena - bump_); }
+  uint32_t touched() const { return bump_; }
 
   // Append one object with `value` to producer p's staged batch.
   void stage(uint32_t p, uint64_t value) {
-    if (free_.empty()) oracle("form=%s arena exhausted (harness bug)", name());
-    Node* x = free_.back();
-    free_.pop_back();
+    Node* x;
+    if (!free_.empty()) {
+      x = free_.back();
+      free_.pop_back();
+    } else {
+      if (bump_ == kArena) oracle("form=%s arena exhausted (harness bug)", name());
+      x = fresh(bump_++);
+    }
     if (x->state.load(std::memory_order_relaxed) != kFree)
       oracle("form=%s node %p reused while state=%#x", name(), (void*)x, x->state.load());
     x->value = value;
@@ -263,6 +275,15 @@ class Form {
   }
 
   Node* node(uint32_t i) { return &nodes_[i]; }
+  // Node i, first use in this input.
+  Node* fresh(uint32_t i) {
+    Node* x = &nodes_[i];
+    x->next = nullptr;
+    x->value = 0;
+    x->owner = 0;
+    x->state.store(kFree, std::memory_order_relaxed);
+    return x;
+  }
   uint32_t overflowed() const { return overflowed_.load(std::memory_order_relaxed); }
 
  private:
@@ -336,7 +357,8 @@ class Form {
 
   Kind kind_;
   Node* nodes_;
-  std::vector<Node*> free_;
+  std::vector<Node*> free_;  // released nodes; fresh ones come from bump_
+  uint32_t bump_ = 0;
   Staged staged_[kMaxProducers];
   uint32_t in_box_ = 0;
   std::atomic<uint32_t> overflowed_{0};
@@ -385,8 +407,19 @@ std::vector<Op> parse(const uint8_t* d, size_t n, size_t start) {
   return ops;
 }
 
+// One form of each kind for the whole process (never destroyed).
+Form* g_forms[3];
+Form* form_of(Kind k) {
+  int i = static_cast<int>(k);
+  if (!g_forms[i]) g_forms[i] = new Form(k);
+  g_forms[i]->reset();
+  return g_forms[i];
+}
+
 void run_deterministic(const std::vector<Op>& ops, uint32_t producers) {
-  Form lf(Kind::kLockFree), ml(Kind::kMutex), sl(Kind::kSlots);
+  Form& lf = *form_of(Kind::kLockFree);
+  Form& ml = *form_of(Kind::kMutex);
+  Form& sl = *form_of(Kind::kSlots);
   Form* forms[3] = {&lf, &ml, &sl};
   uint64_t next_value = 1;
   uint32_t staged[kMaxProducers] = {};
@@ -448,7 +481,7 @@ void run_deterministic(const std::vector<Op>& ops, uint32_t producers) {
     f->check();
     if (f->in_box() != 0) oracle("form=%s %u objects left after drain", f->name(), f->in_box());
     if (f->free_nodes() != kArena) oracle("form=%s %zu of %u nodes back after drain (lost)", f->name(), f->free_nodes(), kArena);
-    for (uint32_t k = 0; k < kArena; ++k)
+    for (uint32_t k = 0; k < f->touched(); ++k)
       if (f->node(k)->state.load(std::memory_order_relaxed) != kFree) oracle("form=%s node %u not free after drain", f->name(), k);
   }
 }
@@ -496,7 +529,7 @@ void run_concurrent(const std::vector<Op>& ops, uint32_t producers) {
   for (uint32_t p = 0; p < producers; ++p) total += used[p];
 
   for (Kind kind : {Kind::kLockFree, Kind::kMutex, Kind::kSlots}) {
-    Form f(kind);
+    Form& f = *form_of(kind);
     Tally tally;
     tally.count.assign(kArena + 1, 0);
     std::atomic<uint32_t> go{0};
