@@ -1,6 +1,7 @@
 """Configuring and building one (lane, build) pair of a source tree.
 
-release = the lane with every fail-fast flag on; asan adds
+release = the lane with every fail-fast flag on (inproc: the same build dir,
+its in-process <program>_hz3 targets); asan adds
 HZ3_SANITIZE=address,undefined, tsan adds HZ3_SANITIZE=thread. The S86 central
 shadow is not enabled: it applies to mutex central only and the build refuses
 it on lock-free lanes. Only the stress targets (and libhz3.so for release) are
@@ -12,11 +13,12 @@ import time
 
 FAILFAST_FLAGS = ["-DHZ3_S142_FAILFAST=1", "-DHZ3_LIST_FAILFAST=1", "-DHZ3_XFER_STRUCT_FAILFAST=1",
                   "-DHZ3_FREE_FAILFAST=1"]
-SANITIZE = {"release": None, "asan": "address,undefined", "tsan": "thread"}
+SANITIZE = {"release": None, "inproc": None, "asan": "address,undefined", "tsan": "thread"}
 
 
 def build_dir(build_root, lane, build):
-    return os.path.join(build_root, f"{lane}-{build}")
+    # inproc cells run the in-process programs of the release configuration
+    return os.path.join(build_root, f"{lane}-{'release' if build == 'inproc' else build}")
 
 
 def configure_cmd(source, build_root, lane, build):

@@ -62,6 +62,8 @@ def command(cell, cache, source, build_root, seed, seconds):
     if cell.build == "release":
         argv = [os.path.join(bdir, "stress", cell.program), *args]
         env["LD_PRELOAD"] = os.path.join(bdir, "libhz3.so")
+    elif cell.build == "inproc":
+        argv = [os.path.join(bdir, "stress", cell.program + "_hz3"), *args]
     else:
         argv = [os.path.join(bdir, "stress", cell.program + "_hz3"), *args]
         san = sanitizer_env(source)
@@ -75,7 +77,7 @@ def command(cell, cache, source, build_root, seed, seconds):
 
 
 def timeout_for(seconds, build):
-    slow = {"release": 3, "asan": 6, "tsan": 12}[build]
+    slow = {"release": 3, "inproc": 3, "asan": 6, "tsan": 12}[build]
     return seconds * slow + 60
 
 

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 LANES = ["scale", "fast", "p32", "tolerant", "mutex"]
 BUILDS = ["release", "asan", "tsan"]
+# "inproc": the release configuration running <program>_hz3 (hz3 in-process,
+# full conservation check that finds lost objects, which the LD_PRELOAD form
+# cannot) at release speed. Optional: --builds release,inproc,asan,tsan.
+ALL_BUILDS = BUILDS + ["inproc"]
 PROGRAMS = ["mt_remote", "producer_consumer", "thread_churn", "collision_storm", "realloc_storm", "fork_storm"]
 THREADS = [2, 4, 8]
 

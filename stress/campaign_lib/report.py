@@ -146,7 +146,7 @@ def svg_plot(S, width=900, height=300):
     X = lambda t: L + w * (t / tmax)
     Y = lambda v: T + h * (1 - (math.log10(v) - lo) / (hi - lo))
     YF = lambda n: T + h * (1 - n / nf)
-    colors = {"release": "#1f77b4", "asan": "#2ca02c", "tsan": "#9467bd"}
+    colors = {"release": "#1f77b4", "inproc": "#17becf", "asan": "#2ca02c", "tsan": "#9467bd"}
     s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
          f'<rect x="{L}" y="{T}" width="{w}" height="{h}" fill="none" stroke="#888"/>']
     for d in range(lo, hi + 1):

@@ -165,6 +165,10 @@ def backtrace(res, argv, env_extra, binary, rerun_timeout):
     core = find_core(res["cwd"])
     if core:
         return gdb_core(binary, core), f"gdb -batch -ex bt on {os.path.basename(core)}"
+    if res["rc"] > 0 and not res["timed_out"] and not san:
+        # exited with a status (a check that reports and returns, e.g. the heap
+        # check at the end): no crash, so no stack to take
+        return "", f"none: the program exited with status {res['rc']} (a reported check, not a crash)"
     return gdb_rerun(argv, env_extra, res["cwd"], rerun_timeout), "no core: one rerun under gdb -batch -ex run -ex bt"
 
 
@@ -224,12 +228,16 @@ def save(crash_root, sig, sig_text, check, box, frames, cell, seed, argv, env_ex
     _write(os.path.join(d, "failfast"), "\n".join(fail_lines(res["stderr"] + "\n" + res["stdout"])) + "\n")
     _write(os.path.join(d, "backtrace"), f"# {bt_how}\n{bt}")
     env_str = " ".join(f"{k}={shlex.quote(v)}" for k, v in env_extra.items())
+
+    def rel(text):  # paths inside the source tree follow HZ3_SRC
+        return text if "'" in text else text.replace(source.rstrip("/") + "/", '"$SRC"/')
+
     repro = REPRO_TEMPLATE.format(
         sig=sig, cell=cell.id, seed=seed, when=now, targets=" ".join(targets),
         bdir_rel=os.path.relpath(bdir, source), source=source,
-        configure=" ".join(shlex.quote(a) for a in configure_cmd),
-        build=" ".join(shlex.quote(a) for a in build_cmd),
-        env=("env " + env_str) if env_str else "", cmd=" ".join(shlex.quote(a) for a in argv))
+        configure=rel(" ".join(shlex.quote(a) for a in configure_cmd)),
+        build=rel(" ".join(shlex.quote(a) for a in build_cmd)),
+        env=rel("env " + env_str) if env_str else "", cmd=rel(" ".join(shlex.quote(a) for a in argv)))
     _write(os.path.join(d, "repro.sh"), repro)
     os.chmod(os.path.join(d, "repro.sh"), 0o755)
     meta = {"signature": sig, "signature_text": sig_text, "check": check, "box": box, "frames": frames,
