@@ -67,6 +67,10 @@ def fmt_dur(s):
 def verdict(S):
     if S["failures"] or S["bad_builds"]:
         return "FAIL"
+    if S["stops"] and S["stops"][-1].get("why") == "interrupted":
+        return "PASS so far (interrupted: budget not spent)"
+    if not S["stops"]:
+        return "PASS so far (no stop record: running, or killed)"
     return "PASS"
 
 
@@ -191,7 +195,7 @@ def html_page(S, rows, title):
            "td,th{border:1px solid #ccc;padding:2px 8px;font-size:13px}td.n{text-align:right}"
            ".FAIL{background:#fdd}.ok{background:#efe}.na{color:#888}.PASS{color:#080}.FAILv{color:#c00}",
            "</style></head><body>", f"<h1>{e(title)}</h1>",
-           f"<p style='font-size:20px'>verdict: <b class='{'PASS' if v == 'PASS' else 'FAILv'}'>{v}</b></p><ul>"]
+           f"<p style='font-size:20px'>verdict: <b class='{'FAILv' if v == 'FAIL' else 'PASS'}'>{e(v)}</b></p><ul>"]
     for k, val in header_lines(S):
         out.append(f"<li><b>{e(k)}</b>: {e(val)}</li>")
     out.append("</ul><h2>Throughput and failures over time</h2>")
