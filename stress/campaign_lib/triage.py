@@ -65,7 +65,7 @@ def check_and_box(res):
     if m:
         return m.group(1), m.group(2)
     m = ASAN_RE.search(err)
-    if m:
+    if m and not (m.group(1) == "ABRT" and PROG_FAIL_RE.search(err)):  # an abort after a FAILED line: that line says why
         return "asan:" + m.group(1), "-"
     m = TSAN_RE.search(err)
     if m:
