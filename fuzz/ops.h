@@ -204,7 +204,7 @@ class Machine {
     pthread_t th{};
     sem_t sem;
     bool started = false;
-    int cmd = 0;  // deterministic: 0 run, 1 cleanup, 2 quit
+    int cmd = 0;  // deterministic: 0 run, 1 cleanup, 2 quit, 3 detach and park
     Machine* m = nullptr;
     int id = 0;
     // free-running
@@ -222,8 +222,9 @@ class Machine {
   bool free_mode_ = false;
   bool selftest_armed_ = false;
   Obj slots_[kNumSlots];
-  Thr thr_[kMaxThreads];
-  sem_t main_sem_;
+  Thr local_thr_[kMaxThreads];  // free-running: this input's threads
+  Thr* thr_ = local_thr_;        // deterministic: the worker pool
+  sem_t* main_sem_ = nullptr;
   int event_ = 0;
   cpu_set_t cpu_;
   int cur_ = 0;
@@ -458,11 +459,16 @@ class Machine {
   // ---- deterministic mode ----------------------------------------------------------
   static void* det_main(void* arg) {
     Thr* me = static_cast<Thr*>(arg);
-    Machine* m = me->m;
     for (;;) {
       while (sem_wait(&me->sem) != 0) {
       }
+      Machine* m = me->m;  // pooled workers serve a new Machine every input
       if (me->cmd == 2) return nullptr;  // quit: hz3's thread-exit flush runs after this
+      if (me->cmd == 3) {                // what hz3 does at thread exit, then park
+        hz3_debug_thread_detach();
+        m->signal_main(kEvCleanupDone);
+        continue;
+      }
       if (me->cmd == 1) {                // cleanup: free everything left
         m->drain_all_mail(me->id);
         for (int s = 0; s < kNumSlots; ++s) m->release(m->slots_[s], m->opi_, me->id, s);
@@ -477,12 +483,12 @@ class Machine {
     for (int u = 0; u < kMaxThreads; ++u) {
       Thr& d = thr_[u];
       for (Mail& mm : d.mail) release(mm.o, opi_, t, mm.from_slot);
-      d.mail.clear();
+      std::vector<Mail>().swap(d.mail);
     }
   }
   void signal_main(int ev) {
     event_ = ev;
-    sem_post(&main_sem_);
+    sem_post(main_sem_);
   }
   void start(int t) {
     Thr& d = thr_[t];
@@ -534,20 +540,20 @@ class Machine {
     return false;
   }
   void run_det() {
-    CPU_ZERO(&cpu_);
-    int c = sched_getcpu();
-    CPU_SET(c < 0 ? 0 : c, &cpu_);
-    sem_init(&main_sem_, 0, 0);
-    for (int i = 0; i < kMaxThreads; ++i) {
-      thr_[i].m = this;
-      thr_[i].id = i;
-      sem_init(&thr_[i].sem, 0, 0);
-    }
+    Pool& pool = det_pool();
+    thr_ = pool.thr;
+    main_sem_ = &pool.main_sem;
+    cpu_ = pool.cpu;
+    for (int i = 0; i < kMaxThreads; ++i) thr_[i].m = this;
+    // The caller joins the workers' CPU for the input (hand-offs stay local).
+    cpu_set_t saved;
+    bool restore = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0 &&
+                   pthread_setaffinity_np(pthread_self(), sizeof cpu_, &cpu_) == 0;
     cur_ = 0;
     start(0);
     sem_post(&thr_[0].sem);
     for (;;) {
-      while (sem_wait(&main_sem_) != 0) {
+      while (sem_wait(main_sem_) != 0) {
       }
       if (event_ == kEvExit) {
         Thr& d = thr_[cur_];
@@ -564,18 +570,54 @@ class Machine {
     start(cur_);
     thr_[cur_].cmd = 1;
     sem_post(&thr_[cur_].sem);
-    while (sem_wait(&main_sem_) != 0) {
+    while (sem_wait(main_sem_) != 0) {
     }
+    bool real_exit = real_exit_mode();
     for (int i = 0; i < kMaxThreads; ++i) {
       Thr& d = thr_[i];
       if (!d.started) continue;
-      d.cmd = 2;
+      d.cmd = real_exit ? 2 : 3;
       sem_post(&d.sem);
-      pthread_join(d.th, nullptr);
-      d.started = false;
+      if (real_exit) {
+        pthread_join(d.th, nullptr);
+        d.started = false;
+      } else {
+        while (sem_wait(main_sem_) != 0) {
+        }
+      }
     }
-    for (int i = 0; i < kMaxThreads; ++i) sem_destroy(&thr_[i].sem);
-    sem_destroy(&main_sem_);
+    if (restore) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+  }
+  // After an input every worker exits for real (joined in thread order).
+  // HZ3_FUZZ_PARK_WORKERS=1 instead runs hz3_debug_thread_detach() (what hz3
+  // does at thread exit) and parks the worker for the next input (measured: no
+  // faster once the caller shares the workers' CPU, so not the default).
+  struct Pool {
+    Thr thr[kMaxThreads];
+    sem_t main_sem;
+    cpu_set_t cpu;
+  };
+  static Pool& det_pool() {
+    static Pool* pool = [] {
+      Pool* p = new Pool;
+      sem_init(&p->main_sem, 0, 0);
+      for (int i = 0; i < kMaxThreads; ++i) {
+        p->thr[i].id = i;
+        sem_init(&p->thr[i].sem, 0, 0);
+      }
+      CPU_ZERO(&p->cpu);
+      int c = sched_getcpu();
+      CPU_SET(c < 0 ? 0 : c, &p->cpu);
+      return p;
+    }();
+    return *pool;
+  }
+  static bool real_exit_mode() {
+    static bool on = [] {
+      const char* e = getenv("HZ3_FUZZ_PARK_WORKERS");
+      return !(e && e[0] == '1');
+    }();
+    return on;
   }
 
   // ---- free-running mode -----------------------------------------------------------
