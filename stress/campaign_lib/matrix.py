@@ -11,11 +11,11 @@ import os
 from dataclasses import dataclass
 
 LANES = ["scale", "fast", "p32", "tolerant", "mutex"]
-BUILDS = ["release", "asan", "tsan"]
-# "inproc": the release configuration running <program>_hz3 (hz3 in-process,
-# full conservation check that finds lost objects, which the LD_PRELOAD form
-# cannot) at release speed. Optional: --builds release,inproc,asan,tsan.
-ALL_BUILDS = BUILDS + ["inproc"]
+# "inproc": the release configuration (same build) running <program>_hz3:
+# hz3 in-process, so the full conservation check runs and finds lost
+# objects, which the LD_PRELOAD form cannot tell from libc's live ones.
+BUILDS = ["release", "inproc", "asan", "tsan"]
+ALL_BUILDS = BUILDS
 PROGRAMS = ["mt_remote", "producer_consumer", "thread_churn", "collision_storm", "realloc_storm", "fork_storm"]
 THREADS = [2, 4, 8]
 
