@@ -1,5 +1,6 @@
 // Test hooks and the quiescent heap check (object conservation).
 #include <atomic>
+#include <cstring>
 
 #include "hz3.h"
 #include "hz3/alloc.h"
@@ -93,16 +94,55 @@ void census_cache(ThreadCache* tc, void* arg) {
   }
 }
 
+// The bitmap scratch is kept between checks (grow-only), so a fuzzer that
+// checks after every input does not pay a mapping and its page faults each time.
+constinit unsigned char* g_scratch = nullptr;
+constinit size_t g_scratch_bytes = 0;
+
+unsigned char* scratch(size_t bytes) {
+  if (bytes > g_scratch_bytes) {
+    if (g_scratch) os_unmap(g_scratch, g_scratch_bytes);
+    size_t want = align_up(bytes * 2, 1 << 16);
+    g_scratch = static_cast<unsigned char*>(os_map(want));
+    if (!g_scratch) failfast("os_out_of_memory", "heap_check", kNoShardField, kNoScField, nullptr, "");
+    g_scratch_bytes = want;
+  }
+  memset(g_scratch, 0, bytes);
+  return g_scratch;
+}
+
+// Index of the first clear bit below `count`, or count when all are set.
+uint32_t first_unset(const unsigned char* bits, uint32_t count) {
+  uint32_t full = count / 64;
+  for (uint32_t w = 0; w < full; ++w) {
+    uint64_t v;
+    memcpy(&v, bits + w * 8, 8);
+    if (~v) return w * 64 + static_cast<uint32_t>(__builtin_ctzll(~v));
+  }
+  for (uint32_t i = full * 64; i < count; ++i)
+    if (!(bits[i / 8] & (1u << (i % 8)))) return i;
+  return count;
+}
+
 int heap_check(void* const* live, size_t nlive, bool live_known, hz3_heap_report* rep) {
   *rep = hz3_heap_report{};
   Census c;
   c.rep = rep;
-  for (Segment* s = segment_list_head(); s; s = s->next_segment) s->reserved = static_cast<uint32_t>(c.nsegments++);
-  size_t bytes = c.nsegments * kPagesPerSegment * kBytesPerPage;
-  if (bytes) {
-    c.bits = static_cast<unsigned char*>(os_map(bytes));
-    if (!c.bits) failfast("os_out_of_memory", "heap_check", kNoShardField, kNoScField, nullptr, "");
+  // Boxes of (shard, class) pairs that own no page can only hold objects that
+  // were never ours, which the list checks refuse at the boundary: walking
+  // just the pairs with pages keeps the check proportional to the heap.
+  static constexpr size_t kPairs = size_t{kNumShards} * kNumClasses;
+  uint64_t used_pair[(kPairs + 63) / 64] = {};
+  for (Segment* s = segment_list_head(); s; s = s->next_segment) {
+    s->reserved = static_cast<uint32_t>(c.nsegments++);
+    uint16_t used = s->next_page.load(std::memory_order_relaxed);
+    for (unsigned pi = 1; pi < used; ++pi) {
+      size_t pair = size_t{s->owner} * kNumClasses + s->pages[pi].sc;
+      used_pair[pair / 64] |= uint64_t{1} << (pair % 64);
+    }
   }
+  size_t bytes = c.nsegments * kPagesPerSegment * kBytesPerPage;
+  if (bytes) c.bits = scratch(bytes);
 
   c.where = "live";
   c.counter = &rep->live;
@@ -115,15 +155,16 @@ int heap_check(void* const* live, size_t nlive, bool live_known, hz3_heap_report
     mark(live[i], &c);
   }
   if (!c.failed) registry_for_each(census_cache, &c);
-  for (uint16_t s = 0; s < kNumShards && !c.failed; ++s) {
-    for (uint32_t sc = 0; sc < kNumClasses && !c.failed; ++sc) {
-      c.where = "xfer";
-      c.counter = &rep->in_xfer;
-      shard_at(s).xfer[sc].walk_quiescent(mark, &c);
-      c.where = "central";
-      c.counter = &rep->in_central;
-      if (!c.failed) shard_at(s).central[sc].walk_quiescent(mark, &c);
-    }
+  for (size_t pair = 0; pair < kPairs && !c.failed; ++pair) {
+    if (!(used_pair[pair / 64] >> (pair % 64) & 1)) continue;
+    Shard& sh = shard_at(static_cast<uint16_t>(pair / kNumClasses));
+    uint32_t sc = static_cast<uint32_t>(pair % kNumClasses);
+    c.where = "xfer";
+    c.counter = &rep->in_xfer;
+    sh.xfer[sc].walk_quiescent(mark, &c);
+    c.where = "central";
+    c.counter = &rep->in_central;
+    if (!c.failed) sh.central[sc].walk_quiescent(mark, &c);
   }
   // Every carved object must have been seen: anything else was lost. When
   // the caller cannot name its live objects, the unseen ones are counted as
@@ -137,17 +178,13 @@ int heap_check(void* const* live, size_t nlive, bool live_known, hz3_heap_report
       rep->carved += carved;
       if (!live_known) continue;
       const unsigned char* bits = c.bits + (s->reserved * kPagesPerSegment + pi) * kBytesPerPage;
-      for (uint32_t i = 0; i < carved; ++i)
-        if (!(bits[i / 8] & (1u << (i % 8)))) {
-          fail(c, s->page_base(pi) + size_t{i} * class_size(pd.sc), "lost_object");
-          break;
-        }
+      uint32_t missing = first_unset(bits, carved);
+      if (missing < carved) fail(c, s->page_base(pi) + size_t{missing} * class_size(pd.sc), "lost_object");
     }
   }
   if (!live_known && !c.failed)
     rep->live = rep->carved - rep->in_tcache - rep->in_stash - rep->in_xfer - rep->in_central;
   rep->large_live = large_count();
-  if (c.bits) os_unmap(c.bits, bytes);
   rep->ok = !c.failed;
   return c.failed ? -1 : 0;
 }
