@@ -33,22 +33,13 @@ int main(int argc, char** argv) {
         else stress::destroy(prog, census, x);
       }
       held.clear();
-      box[me].take(inbox);
-      for (const stress::Obj& x : inbox) stress::destroy(prog, census, x);
+      stress::receive(prog, census, box[me], inbox);
       if (me == 0) {
         progress.tick(census);
         if (progress.done()) stop.store(true);
       }
     }
-    finished.fetch_add(1);
-    while (finished.load() < T) {
-      box[me].take(inbox);
-      for (const stress::Obj& x : inbox) stress::destroy(prog, census, x);
-      std::this_thread::yield();
-    }
-    box[me].take(inbox);
-    for (const stress::Obj& x : inbox) stress::destroy(prog, census, x);
-    stress::hooks().flush();
+    stress::finish_worker(prog, census, box[me], finished, T);
   };
   std::vector<std::thread> th;
   for (int t = 0; t < T; ++t) th.emplace_back(worker, t);

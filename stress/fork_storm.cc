@@ -33,8 +33,7 @@ int main(int argc, char** argv) {
       stress::Obj x = stress::make(prog, census, 16 + rng.below(70000), ++tag);
       if (rng.below(2)) box[rng.below(o.threads)].send(x);
       else stress::destroy(prog, census, x);
-      box[me].take(inbox);
-      for (const stress::Obj& y : inbox) stress::destroy(prog, census, y);
+      stress::receive(prog, census, box[me], inbox);
     }
   };
   std::vector<std::thread> th;
@@ -70,10 +69,7 @@ int main(int argc, char** argv) {
   stop.store(true);
   for (auto& t : th) t.join();
   std::vector<stress::Obj> inbox;
-  for (auto& b : box) {
-    b.take(inbox);
-    for (const stress::Obj& y : inbox) stress::destroy(prog, census, y);
-  }
+  for (auto& b : box) stress::receive(prog, census, b, inbox);
   fprintf(stderr, "%s: %llu forks, %llu failed children\n", prog, static_cast<unsigned long long>(forks),
           static_cast<unsigned long long>(failures));
   int rc = stress::finish(prog, o, census, progress.elapsed());

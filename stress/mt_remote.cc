@@ -45,8 +45,7 @@ int main(int argc, char** argv) {
         s = stress::make(prog, census, min + rng.below(max - min + 1), ++tag);
       }
       if ((i & 63) == 0) {
-        box[me].take(inbox);
-        for (const stress::Obj& x : inbox) stress::destroy(prog, census, x);
+        stress::receive(prog, census, box[me], inbox);
         if (me == 0) {
           progress.tick(census);
           if (progress.done()) stop.store(true);
@@ -55,15 +54,7 @@ int main(int argc, char** argv) {
     }
     for (const stress::Obj& s : slots)
       if (s.p) stress::destroy(prog, census, s);
-    finished.fetch_add(1);
-    while (finished.load() < T) {  // keep receiving until every sender is done
-      box[me].take(inbox);
-      for (const stress::Obj& x : inbox) stress::destroy(prog, census, x);
-      std::this_thread::yield();
-    }
-    box[me].take(inbox);
-    for (const stress::Obj& x : inbox) stress::destroy(prog, census, x);
-    stress::hooks().flush();
+    stress::finish_worker(prog, census, box[me], finished, T);
   };
   std::vector<std::thread> th;
   for (int t = 0; t < T; ++t) th.emplace_back(worker, t);

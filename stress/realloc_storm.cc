@@ -71,15 +71,7 @@ int main(int argc, char** argv) {
         if (progress.done()) stop.store(true);
       }
     }
-    finished.fetch_add(1);
-    while (finished.load() < T) {
-      box[me].take(inbox);
-      for (const stress::Obj& x : inbox) stress::destroy(prog, census, x);
-      std::this_thread::yield();
-    }
-    box[me].take(inbox);
-    for (const stress::Obj& x : inbox) stress::destroy(prog, census, x);
-    stress::hooks().flush();
+    stress::finish_worker(prog, census, box[me], finished, T);
   };
   std::vector<std::thread> th;
   for (int t = 0; t < T; ++t) th.emplace_back(worker, t);

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hz3.h"
@@ -276,6 +277,26 @@ inline void destroy(const char* prog, Census& c, const Obj& o) {
   check(prog, o.p, o.size, o.tag);
   xfree(o.p);
   c.on_free();
+}
+
+// Free (after checking) everything waiting in a mailbox.
+inline void receive(const char* prog, Census& c, Mailbox& box, std::vector<Obj>& scratch) {
+  box.take(scratch);
+  for (const Obj& x : scratch) destroy(prog, c, x);
+}
+
+// Worker epilogue for programs whose workers mail objects to each other: say
+// this worker sends no more, keep receiving until every worker says so, take
+// the last mail, and flush hz3's caches of this thread.
+inline void finish_worker(const char* prog, Census& c, Mailbox& box, std::atomic<int>& finished, int workers) {
+  std::vector<Obj> scratch;
+  finished.fetch_add(1);
+  while (finished.load() < workers) {
+    receive(prog, c, box, scratch);
+    std::this_thread::yield();
+  }
+  receive(prog, c, box, scratch);
+  hooks().flush();
 }
 
 }  // namespace stress
