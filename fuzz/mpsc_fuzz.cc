@@ -8,15 +8,19 @@
 //             push goes to the overflow list, as hz3 sends it to central; the consumer
 //             pops xfer first, then the overflow (as shard refill does).
 //
-// Input format, version 0x01 (all multi-byte-free; unknown bits are ignored):
-//   byte 0   version, must be 0x01 (anything else: input ignored)
+// Input format, versions 0x01 and 0x02 (no multi-byte fields; unknown bits are
+// ignored):
+//   byte 0   version, 0x01 or 0x02 (anything else: input ignored)
 //   byte 1   flags: bit 0 = concurrent mode; bits 1-2 = producers - 1 (1..4)
 //   bytes 2+ ops, each one op byte `o` (kind = o & 7, arg = o >> 3) and maybe one
 //            argument byte `b` (a missing argument byte ends the program):
 //     0 PUSH     producer arg&3, batch of 1 + b%64 fresh objects, linked and pushed
 //     1 STAGE    producer arg&3, appends 1 + b%64 fresh objects to its unpublished batch
 //     2 PUBLISH  producer arg&3 pushes its staged batch (nothing staged: no-op)
-//     3 POP      consumer pops want = b (0..255)
+//     3 POP      consumer pops want = b (0..255). Version 0x02: arg = x (0..31)
+//                sets a limit: x == 0 is the exact pop (pop(want)), x > 0 pops
+//                with limit = want + 8x (pop(want, limit)), which may hand over
+//                more than want without walking (tail then null).
 //     4 POPS     consumer pops want = arg (0..31), no argument byte
 //     5 DRAIN    consumer pops everything (want = 2^20), no argument byte
 //     6 CHECK    quiescent check: pending() and walk_quiescent() agree with the model
@@ -28,7 +32,8 @@
 //
 // Deterministic mode (flag bit 0 clear): one thread runs the program; after
 // every op each form's popped sequence must equal its model's, the forms must
-// agree on counts, and at the end, after a drain, every pushed value has been
+// agree on counts (exact pops only: a limited pop may legally take different
+// amounts in different forms), and at the end, after a drain, every pushed value has been
 // popped exactly once in every form (the same multiset everywhere).
 //
 // Concurrent mode (flag bit 0 set): each producer p is a real thread running
@@ -41,6 +46,7 @@
 // A violation prints one line "hz3-fuzz: ORACLE mpsc ..." and aborts. The
 // boxes' own fail-fast checks (consumer token, push invariants, slot array)
 // print their FAILFAST line and abort.
+#include <algorithm>
 #include <atomic>
 #include <cstdarg>
 #include <cstdint>
@@ -49,6 +55,7 @@
 #include <cstring>
 #include <deque>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "hz3/mpsc.h"
@@ -57,7 +64,8 @@
 
 namespace {
 
-constexpr uint8_t kVersion = 0x01;
+constexpr uint8_t kVersion1 = 0x01;
+constexpr uint8_t kVersion2 = 0x02;  // adds POP limits
 constexpr uint32_t kArena = 2048;
 constexpr uint32_t kMaxProducers = 4;
 constexpr uint32_t kDrainAll = 1u << 20;
@@ -164,16 +172,17 @@ class Form {
     s = Staged{};
   }
 
-  // Pop up to `want`, check against the model, release the nodes. Returns the count.
-  uint32_t pop(uint32_t want, std::vector<uint64_t>& got) {
+  // Pop (want, limit; limit == want: the exact pop), check against the model,
+  // release the nodes. Returns the count.
+  uint32_t pop(uint32_t want, uint32_t limit, std::vector<uint64_t>& got) {
     got.clear();
-    hz3::Batch b = pop_batch(want);
-    collect(b, want, got);
+    hz3::Batch b = pop_batch(want, limit);
+    collect(b, want, limit, got);
     std::vector<uint64_t> expect;
-    model_pop(want, expect);
+    model_pop(want, limit, expect);
     if (got != expect) {
-      oracle("form=%s pop want=%u got n=%zu first=%llu, model n=%zu first=%llu", name(), want,
-             got.size(), got.empty() ? 0ull : (unsigned long long)got[0], expect.size(),
+      oracle("form=%s pop want=%u limit=%u got n=%zu first=%llu, model n=%zu first=%llu", name(), want,
+             limit, got.size(), got.empty() ? 0ull : (unsigned long long)got[0], expect.size(),
              expect.empty() ? 0ull : (unsigned long long)expect[0]);
     }
     in_box_ -= static_cast<uint32_t>(got.size());
@@ -209,21 +218,28 @@ class Form {
     }
   }
 
-  hz3::Batch pop_batch(uint32_t want) {
+  // limit == want: the exact pop (tail always set); else the limited pop.
+  hz3::Batch pop_batch(uint32_t want, uint32_t limit) {
     hz3::Batch out;
+    const bool exact = limit == want;
     switch (kind_) {
       case Kind::kLockFree:
-        lf_.pop(kCentralCtx, want, out);
+        exact ? lf_.pop(kCentralCtx, want, out) : lf_.pop(kCentralCtx, want, limit, out);
         break;
       case Kind::kMutex:
-        ml_.pop(kCentralCtx, want, out);
+        exact ? ml_.pop(kCentralCtx, want, out) : ml_.pop(kCentralCtx, want, limit, out);
         break;
       case Kind::kSlots: {
-        slots_.pop(kXferCtx, want, out);
-        if (out.n < want) {
+        exact ? slots_.pop(kXferCtx, want, out) : slots_.pop(kXferCtx, want, limit, out);
+        if (out.n < want) {  // then to the overflow list, as shard refill goes to central
           hz3::Batch more;
-          overflow_.pop(kCentralCtx, want - out.n, more);
-          hz3::batch_append(out, more);
+          if (exact) {
+            overflow_.pop(kCentralCtx, want - out.n, more);
+            hz3::batch_append(out, more);
+          } else {
+            overflow_.pop(kCentralCtx, want - out.n, limit - out.n, more);
+            hz3::batch_join(out, more);
+          }
         }
         break;
       }
@@ -241,11 +257,13 @@ class Form {
   }
 
   // Validate a popped batch (head..tail, n nodes, tail->next == null, every
-  // node ours and in the box exactly once), record the values and free the nodes.
-  void collect(const hz3::Batch& b, uint32_t want, std::vector<uint64_t>& got) {
-    if (b.n > want) oracle("form=%s pop returned %u > want %u", name(), b.n, want);
-    if ((b.n == 0) != (b.head == nullptr) || (b.n == 0) != (b.tail == nullptr))
-      oracle("form=%s batch head=%p tail=%p n=%u", name(), b.head, b.tail, b.n);
+  // node ours and in the box exactly once), record the values and free the
+  // nodes. Only a limited pop may leave the tail null (not walked).
+  void collect(const hz3::Batch& b, uint32_t want, uint32_t limit, std::vector<uint64_t>& got) {
+    if (b.n > limit) oracle("form=%s pop returned %u > limit %u (want %u)", name(), b.n, limit, want);
+    const bool tail_ok = b.n == 0 ? b.tail == nullptr : (b.tail != nullptr || limit != want);
+    if ((b.n == 0) != (b.head == nullptr) || !tail_ok)
+      oracle("form=%s batch head=%p tail=%p n=%u want=%u limit=%u", name(), b.head, b.tail, b.n, want, limit);
     Node* x = static_cast<Node*>(b.head);
     Node* last = nullptr;
     for (uint32_t i = 0; i < b.n; ++i) {
@@ -258,7 +276,7 @@ class Form {
       last = x;
       x = static_cast<Node*>(x->next);
     }
-    if (b.n && last != b.tail) oracle("form=%s batch tail %p is not node n=%u (%p)", name(), b.tail, b.n, (void*)last);
+    if (b.n && b.tail && last != b.tail) oracle("form=%s batch tail %p is not node n=%u (%p)", name(), b.tail, b.n, (void*)last);
     if (b.n && last->next != nullptr) oracle("form=%s batch tail->next=%p, not null", name(), last->next);
     for (Node* y = static_cast<Node*>(b.head); y;) {
       Node* nx = static_cast<Node*>(y->next);
@@ -331,26 +349,36 @@ class Form {
       from.pop_front();
     }
   }
-  void model_pop(uint32_t want, std::vector<uint64_t>& out) {
+  // Each form's documented pop, exact (limit == want) or limited.
+  void model_pop(uint32_t want, uint32_t limit, std::vector<uint64_t>& out) {
     if (want == 0) return;
+    auto size = [&] { return static_cast<uint32_t>(out.size()); };
     switch (kind_) {
       case Kind::kLockFree:
         take(m_priv_, want, out);
-        if (out.size() < want && !m_shared_.empty()) {  // exchange-drain
-          m_priv_.swap(m_shared_);
-          m_shared_.clear();
-          take(m_priv_, want - static_cast<uint32_t>(out.size()), out);
+        if (size() < want && !m_shared_.empty()) {  // exchange-drain
+          // The head word's count is exact here (the arena is far below the
+          // 16-bit saturation), so a drain that fits the limit goes whole.
+          if (size() + m_shared_.size() <= limit) {
+            take(m_shared_, kDrainAll, out);
+          } else {
+            m_priv_.swap(m_shared_);
+            m_shared_.clear();
+            take(m_priv_, want - size(), out);
+          }
         }
         break;
       case Kind::kMutex:
-        take(m_list_, want, out);
+        take(m_list_, m_list_.size() <= limit ? kDrainAll : want, out);
         break;
       case Kind::kSlots:
-        while (out.size() < want && !m_slots_.empty()) {  // newest slot first
-          take(m_slots_.back(), want - static_cast<uint32_t>(out.size()), out);
+        // Whole slots while short of want or while they fit the limit.
+        while (!m_slots_.empty() && (size() < want || size() + m_slots_.back().size() <= limit)) {
+          take(m_slots_.back(), size() < want ? want - size() : kDrainAll, out);
           if (m_slots_.back().empty()) m_slots_.pop_back();
         }
-        take(m_list_, want - static_cast<uint32_t>(out.size()), out);
+        if (size() < want)  // the overflow list (a MutexList), with what is left of the limit
+          take(m_list_, m_list_.size() <= limit - size() ? kDrainAll : want - size(), out);
         break;
     }
   }
@@ -378,10 +406,10 @@ struct Op {
   uint8_t kind;
   uint8_t producer;
   uint32_t a;  // objects (PUSH/STAGE), want (POP*), batches (BURST)
-  uint32_t b;  // objects per batch (BURST)
+  uint32_t b;  // objects per batch (BURST), limit (POP*; == want: exact pop)
 };
 
-std::vector<Op> parse(const uint8_t* d, size_t n, size_t start) {
+std::vector<Op> parse(const uint8_t* d, size_t n, size_t start, uint8_t version) {
   std::vector<Op> ops;
   size_t i = start;
   while (i < n) {
@@ -396,9 +424,12 @@ std::vector<Op> parse(const uint8_t* d, size_t n, size_t start) {
     switch (op.kind) {
       case 0:
       case 1: op.a = 1 + b % 64; break;
-      case 3: op.a = b; break;
-      case 4: op.a = o >> 3; break;
-      case 5: op.a = kDrainAll; break;
+      case 3:
+        op.a = b;
+        op.b = b + (version >= kVersion2 ? 8u * (o >> 3) : 0u);
+        break;
+      case 4: op.a = op.b = o >> 3; break;
+      case 5: op.a = op.b = kDrainAll; break;
       case 7: op.a = 1 + b % 8; op.b = 1 + (b / 8) % 32; break;
       default: break;
     }
@@ -426,8 +457,10 @@ void run_deterministic(const std::vector<Op>& ops, uint32_t producers) {
   std::vector<uint64_t> got[3];
 
   auto stage_n = [&](uint32_t p, uint32_t k) {
-    // Nodes not in any box or staged batch are free: the same number in every form.
-    uint32_t avail = static_cast<uint32_t>(lf.free_nodes());
+    // Nodes not in any box or staged batch are free; after limited pops the
+    // forms may hold different amounts, so stage what every form can.
+    uint32_t avail = static_cast<uint32_t>(
+        std::min({lf.free_nodes(), ml.free_nodes(), sl.free_nodes()}));
     if (k > avail) k = avail;
     for (uint32_t i = 0; i < k; ++i, ++next_value)
       for (Form* f : forms) f->stage(p, next_value);
@@ -437,11 +470,15 @@ void run_deterministic(const std::vector<Op>& ops, uint32_t producers) {
     for (Form* f : forms) f->publish(p);
     staged[p] = 0;
   };
-  auto pop = [&](uint32_t want) {
+  // After a limited pop the forms may hold different amounts (each still
+  // matches its own model); exact agreement resumes once their contents match.
+  bool diverged = false;
+  auto pop = [&](uint32_t want, uint32_t limit) {
     uint32_t n[3];
-    for (int i = 0; i < 3; ++i) n[i] = forms[i]->pop(want, got[i]);
-    if (n[0] != n[1] || n[0] != n[2])
+    for (int i = 0; i < 3; ++i) n[i] = forms[i]->pop(want, limit, got[i]);
+    if (!diverged && limit == want && (n[0] != n[1] || n[0] != n[2]))
       oracle("forms disagree on pop want=%u: lockfree=%u mutex=%u slots=%u", want, n[0], n[1], n[2]);
+    diverged = lf.in_box() != ml.in_box() || lf.in_box() != sl.in_box();
   };
 
   for (const Op& op : ops) {
@@ -455,10 +492,10 @@ void run_deterministic(const std::vector<Op>& ops, uint32_t producers) {
       case 2: publish(p); break;
       case 3:
       case 4:
-      case 5: pop(op.a); break;
+      case 5: pop(op.a, op.b); break;
       case 6:
         for (Form* f : forms) f->check();
-        if (lf.in_box() != ml.in_box() || lf.in_box() != sl.in_box())
+        if (!diverged && (lf.in_box() != ml.in_box() || lf.in_box() != sl.in_box()))
           oracle("forms disagree on contents: lockfree=%u mutex=%u slots=%u", lf.in_box(), ml.in_box(), sl.in_box());
         break;
       case 7:
@@ -475,7 +512,7 @@ void run_deterministic(const std::vector<Op>& ops, uint32_t producers) {
   for (uint32_t p = 0; p < producers; ++p) publish(p);
   // Every pop matched the exact model, so each value came out once; what is
   // left to show is "box empty and every node back in the arena".
-  pop(kDrainAll);
+  pop(kDrainAll, kDrainAll);
   for (int i = 0; i < 3; ++i) {
     Form* f = forms[i];
     f->check();
@@ -499,7 +536,7 @@ void run_concurrent(const std::vector<Op>& ops, uint32_t producers) {
   // Per-producer programs and the node range each producer owns (no reuse:
   // nodes stay with the consumer once popped).
   std::vector<std::vector<uint32_t>> batches(producers);  // batch sizes in push order
-  std::vector<uint32_t> pops;
+  std::vector<std::pair<uint32_t, uint32_t>> pops;  // (want, limit)
   uint32_t per = kArena / producers;
   std::vector<uint32_t> used(producers, 0), staged(producers, 0);
   auto stage = [&](uint32_t p, uint32_t k) {
@@ -517,7 +554,7 @@ void run_concurrent(const std::vector<Op>& ops, uint32_t producers) {
       case 0: stage(p, op.a); publish(p); break;
       case 1: stage(p, op.a); break;
       case 2: publish(p); break;
-      case 3: case 4: case 5: pops.push_back(op.a); break;
+      case 3: case 4: case 5: pops.push_back({op.a, op.b}); break;
       case 7:
         for (uint32_t i = 0; i < op.a; ++i) { publish(p); stage(p, op.b); publish(p); }
         break;
@@ -556,9 +593,10 @@ void run_concurrent(const std::vector<Op>& ops, uint32_t producers) {
     go.fetch_add(1, std::memory_order_acq_rel);
     while (go.load(std::memory_order_acquire) < producers + 1) std::this_thread::yield();
     uint32_t popped = 0;
-    auto consume = [&](uint32_t want) {
-      hz3::Batch b = f.pop_batch(want);
-      if (b.n > want) oracle("form=%s concurrent pop returned %u > want %u", f.name(), b.n, want);
+    auto consume = [&](uint32_t want, uint32_t limit) {
+      hz3::Batch b = f.pop_batch(want, limit);
+      if (b.n > limit) oracle("form=%s concurrent pop returned %u > limit %u", f.name(), b.n, limit);
+      if (b.n && !b.tail && limit == want) oracle("form=%s concurrent exact pop without tail", f.name());
       Node* x = static_cast<Node*>(b.head);
       Node* last = nullptr;
       for (uint32_t i = 0; i < b.n; ++i) {
@@ -570,13 +608,13 @@ void run_concurrent(const std::vector<Op>& ops, uint32_t producers) {
         last = x;
         x = static_cast<Node*>(x->next);
       }
-      if (b.n && (last != b.tail || last->next != nullptr))
+      if (b.n && ((b.tail && last != b.tail) || last->next != nullptr))
         oracle("form=%s concurrent batch tail mismatch", f.name());
       popped += b.n;
     };
-    for (uint32_t want : pops) consume(want);
+    for (auto [want, limit] : pops) consume(want, limit);
     for (std::thread& t : threads) t.join();
-    consume(kDrainAll);
+    consume(kDrainAll, kDrainAll);
     if (f.box_pending()) oracle("form=%s pending after the final drain", f.name());
     if (popped != total) oracle("form=%s conservation: pushed %u popped %u", f.name(), total, popped);
     for (uint32_t p = 0; p < producers; ++p)
@@ -588,10 +626,10 @@ void run_concurrent(const std::vector<Op>& ops, uint32_t producers) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size < 2 || data[0] != kVersion) return 0;
+  if (size < 2 || (data[0] != kVersion1 && data[0] != kVersion2)) return 0;
   uint8_t flags = data[1];
   uint32_t producers = 1 + ((flags >> 1) & 3);
-  std::vector<Op> ops = parse(data, size, 2);
+  std::vector<Op> ops = parse(data, size, 2, data[0]);
   if (flags & 1) run_concurrent(ops, producers);
   else run_deterministic(ops, producers);
   return 0;

@@ -21,6 +21,7 @@
 #include "hz3/mpsc_mutex.h"
 #include "hz3/shard.h"
 #include "hz3/size_class.h"
+#include "hz3/thread_cache.h"
 #include "test_util.h"
 
 using namespace hz3;
@@ -212,6 +213,16 @@ TEST_F(ListDeath, TailNextCountTooSmall) {
   Chain(3);
   EXPECT_DEATH(list_check(ctx, obj[0], obj[1], 2),
                prefix + "list_tail_next" + Where() + HEX " next=" HEX " n=2");
+}
+
+// A null tail (a whole list handed over unwalked) is checked by its count and
+// its null end.
+TEST_F(ListDeath, NullTailCountTooSmall) {
+  Chain(3);
+  list_check(ctx, obj[0], nullptr, 3);  // must return
+  EXPECT_DEATH(list_check(ctx, obj[0], nullptr, 2),
+               prefix + "list_tail_next" + Where() + HEX " next=" HEX " n=2");
+  EXPECT_DEATH(list_check(ctx, obj[0], nullptr, 4), prefix + "list_short" + Where() + HEX " n=4 ended_after=3");
 }
 
 TEST_F(ListDeath, BadNodeNotOurs) {
@@ -494,20 +505,68 @@ TEST(BoundaryDeath, CorruptedObjectInXferCaughtOnRefill) {
       {
         const size_t kSize = 1536;  // a class nothing else here uses
         hz3_debug_flush_thread();
-        void* p = hz3_malloc(kSize);
+        void* p1 = hz3_malloc(kSize);
+        void* p2 = hz3_malloc(kSize);
         hz3_debug_flush_thread();  // the rest of the refill batch goes to central
-        std::thread t([p] {
-          hz3_free(p);  // remote: to the owner's xfer once flushed
+        std::thread t([p1, p2] {
+          hz3_free(p1);  // remote: to the owner's xfer once flushed, as p2 -> p1
+          hz3_free(p2);
           hz3_debug_flush_thread();
         });
         t.join();
         alignas(16) static void* fake[2];  // zero: a one-node foreign "list"
-        *static_cast<void**>(p) = fake;  // write into the free object
-        void* q = hz3_malloc(kSize);     // refill pops xfer first
-        (void)q;
+        *static_cast<void**>(p2) = fake;  // write into the free object's link
+        for (int i = 0; i < 3; ++i) (void)hz3_malloc(kSize);  // refill pops xfer first
       },
       // Under ASan the free object is poisoned, so the write itself is the report.
-      HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison" : "hz3: FAILFAST list_(bad_node|tail_next) where=xfer");
+      // Otherwise a walked pop names xfer; a list handed over whole is checked
+      // as the bin hands its nodes out.
+      HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
+                    : "hz3: FAILFAST list_(bad_node|tail_next) where=(xfer|bin)");
+}
+
+// The bin's count and list must run out together, and every node it hands
+// out must be an object of this shard and class (bin_pop_check, alloc_slow).
+TEST(BoundaryDeath, BinListLongerThanItsCount) {
+  const size_t kSize = 208;
+  const uint32_t sc = size_to_class(kSize);
+  void* p = hz3_malloc(kSize);
+  hz3_free(p);
+  EXPECT_DEATH(
+      {
+        t_cache->bins[sc].count = 0;  // the list still holds p
+        (void)hz3_malloc(kSize);
+      },
+      "hz3: FAILFAST list_tail_next where=bin shard=[0-9]+ sc=" + std::to_string(sc) + " ptr=" HEX
+      " \\(the bin's list is longer than its count\\)");
+}
+
+TEST(BoundaryDeath, BinListShorterThanItsCount) {
+  const size_t kSize = 208;
+  const uint32_t sc = size_to_class(kSize);
+  hz3_free(hz3_malloc(kSize));  // sets the thread up
+  EXPECT_DEATH(
+      {
+        t_cache->bins[sc].head = nullptr;
+        t_cache->bins[sc].count = 5;
+        (void)hz3_malloc(kSize);
+      },
+      "hz3: FAILFAST list_short where=bin shard=[0-9]+ sc=" + std::to_string(sc) + " ptr=0x0 count=5");
+}
+
+TEST(BoundaryDeath, ForeignNodeInBinCaughtWhenHandedOut) {
+  const size_t kSize = 208;
+  const uint32_t sc = size_to_class(kSize);
+  hz3_free(hz3_malloc(kSize));
+  EXPECT_DEATH(
+      {
+        alignas(16) static void* fake[2];
+        t_cache->bins[sc].head = fake;
+        t_cache->bins[sc].count = 1;
+        (void)hz3_malloc(kSize);
+      },
+      "hz3: FAILFAST list_bad_node where=bin shard=[0-9]+ sc=" + std::to_string(sc) + " ptr=" HEX
+      " reason=not_ours count=1");
 }
 #else
 TEST(BoundaryDeath, PushRemoteListUncheckedInThisLane) {

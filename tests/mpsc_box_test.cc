@@ -73,6 +73,19 @@ Batch Link(Node* nodes, size_t first, uint32_t n) {
   return ::testing::AssertionSuccess();
 }
 
+// A batch from a limited pop: the same, except that tail may be null (the box
+// handed a whole list over without walking it).
+::testing::AssertionResult CollectLimited(const Batch& b, std::vector<uint32_t>& ids) {
+  if (b.n && !b.tail) {
+    Batch walked = b;
+    auto* p = static_cast<Node*>(b.head);
+    for (uint32_t i = 1; i < b.n && p; ++i) p = p->next;
+    walked.tail = p;
+    return Collect(walked, ids);
+  }
+  return Collect(b, ids);
+}
+
 bool CountVisit(void* obj, void* arg) {
   static_cast<std::vector<uint32_t>*>(arg)->push_back(static_cast<Node*>(obj)->id);
   return true;
@@ -191,6 +204,53 @@ TYPED_TEST(MpscBoxTest, PopReturnsAtMostWantWithExactCounts) {
   std::vector<uint32_t> want(15);
   for (uint32_t i = 0; i < 15; ++i) want[i] = i;
   EXPECT_EQ(ids, want);
+}
+
+// pop(want, limit): at least min(want, held), at most limit, and never an
+// object lost or returned twice, whatever the shapes of the pushed batches.
+TYPED_TEST(MpscBoxTest, LimitedPopReturnsBetweenWantAndLimit) {
+  hz3test::Rng rng(11);
+  std::vector<uint32_t> popped;
+  uint32_t next = 0, held = 0;
+  while (next + 200 < this->kNodes) {
+    uint32_t batches = 1 + rng.Below(kBounded<TypeParam> ? 4 : 8);
+    for (uint32_t k = 0; k < batches; ++k) {
+      uint32_t n = 1 + rng.Below(rng.Below(2) ? 3 : 40);
+      if (!this->Push(next, n)) break;  // the bounded form is full
+      next += n;
+      held += n;
+    }
+    uint32_t want = 1 + rng.Below(30);
+    uint32_t limit = want + (rng.Below(2) ? rng.Below(100) : 0);
+    Batch b;
+    uint32_t got = this->box.pop(kCtx, want, limit, b);
+    ASSERT_EQ(got, b.n);
+    ASSERT_GE(got, std::min(want, held)) << "want " << want << " held " << held;
+    ASSERT_LE(got, limit);
+    ASSERT_TRUE(CollectLimited(b, popped));
+    held -= got;
+  }
+  for (;;) {
+    Batch b;
+    uint32_t got = this->box.pop(kCtx, 7, UINT32_MAX, b);
+    ASSERT_TRUE(CollectLimited(b, popped));
+    if (!got) break;
+    held -= got;
+  }
+  EXPECT_EQ(held, 0u);
+  ASSERT_EQ(popped.size(), next);
+  std::sort(popped.begin(), popped.end());
+  for (uint32_t i = 0; i < next; ++i) ASSERT_EQ(popped[i], i) << "lost or duplicated";
+}
+
+// The three-argument pop always names the tail, whatever it took.
+TYPED_TEST(MpscBoxTest, ExactPopAlwaysSetsTail) {
+  ASSERT_TRUE(this->Push(0, 4));
+  ASSERT_TRUE(this->Push(4, 2));
+  Batch b;
+  ASSERT_EQ(this->box.pop(kCtx, 6, b), 6u);
+  std::vector<uint32_t> ids;
+  ASSERT_TRUE(Collect(b, ids));  // Collect rejects a null tail
 }
 
 TYPED_TEST(MpscBoxTest, Pending) {
@@ -385,6 +445,52 @@ TEST(MutexListShadow, RealObjectsRoundTripCleanly) {
   for (void* p : objs) hz3_free(p);
   hz3_debug_flush_thread();
   EXPECT_TRUE(hz3test::HeapOk({}));
+}
+
+// The lock-free head word carries the exact count of the shared list, so a
+// pop whose limit covers it takes the whole list without walking (tail left
+// null), and a count too large for the word is walked as before.
+TEST(LockFreeCount, WholeListHandedOverWithoutWalking) {
+  LockFreeBox box;
+  std::unique_ptr<Node[]> nodes(new Node[40]);
+  for (uint32_t i = 0; i < 40; ++i) nodes[i] = Node{nullptr, i, 0};
+  Batch a = Link(nodes.get(), 0, 10), c = Link(nodes.get(), 10, 25);
+  ASSERT_TRUE(box.push(kCtx, a.head, a.tail, a.n));
+  ASSERT_TRUE(box.push(kCtx, c.head, c.tail, c.n));
+  EXPECT_EQ(box.debug_shared_count(), 35u);
+  Batch b;
+  ASSERT_EQ(box.pop(kCtx, 1, 35, b), 35u);
+  EXPECT_EQ(b.tail, nullptr) << "a whole-list pop must not have walked to the tail";
+  EXPECT_EQ(box.debug_shared_count(), 0u);
+  std::vector<uint32_t> ids;
+  ASSERT_TRUE(CollectLimited(b, ids));
+  // Over the limit: exactly want, tail known, the rest kept for later.
+  a = Link(nodes.get(), 0, 10);
+  ASSERT_TRUE(box.push(kCtx, a.head, a.tail, a.n));
+  ASSERT_EQ(box.pop(kCtx, 4, 9, b), 4u);
+  EXPECT_NE(b.tail, nullptr);
+  ASSERT_EQ(box.pop(kCtx, 6, 6, b), 6u);
+  EXPECT_FALSE(box.pending());
+}
+
+TEST(LockFreeCount, SaturatedCountIsWalkedAndLosesNothing) {
+  LockFreeBox box;
+  constexpr uint32_t kTotal = 70000;  // above the 16-bit count in the head word
+  std::unique_ptr<Node[]> nodes(new Node[kTotal]);
+  for (uint32_t i = 0; i < kTotal; ++i) nodes[i] = Node{nullptr, i, 0};
+  for (uint32_t i = 0; i < kTotal; i += 100) {
+    Batch a = Link(nodes.get(), i, 100);
+    ASSERT_TRUE(box.push(kCtx, a.head, a.tail, a.n));
+  }
+  EXPECT_EQ(box.debug_shared_count(), 0xffffu) << "the count saturates";
+  Batch b;
+  ASSERT_EQ(box.pop(kCtx, 5, UINT32_MAX, b), 5u) << "an unknown count is walked: exactly want";
+  std::vector<uint32_t> ids;
+  ASSERT_TRUE(Collect(b, ids));
+  while (box.pop(kCtx, 1000, UINT32_MAX, b)) ASSERT_TRUE(CollectLimited(b, ids));
+  ASSERT_EQ(ids.size(), kTotal);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_TRUE(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
 }
 
 TEST(LockFreeToken, HeldThenReleasedTokenAllowsPop) {

@@ -109,9 +109,19 @@ void* alloc_slow(uint32_t sc) {
   ThreadCache* tc = cache_or_init();
   if (!tc) return enomem();
   Batch b;
-  if (!shard_refill(tc->shard, sc, class_batch(sc), b)) return enomem();
-  void* p = b.head;
   Bin& bin = tc->bins[sc];
+  if constexpr (kListFailfast) {
+    if (bin.count != 0)
+      failfast("list_short", "bin", tc->shard, static_cast<int>(sc), nullptr,
+               LineBuf().kv("count", bin.count).str(" (the bin's list ended before its count)"));
+  }
+  // The bin is empty here. Take whatever the boxes can hand over without
+  // walking (a whole remote backlog costs O(1)), and let the bin hold it all:
+  // its cap grows to what it got and returns to the class cap when it next
+  // runs empty, so frees in between do not drain (and walk) the cold rest.
+  if (!shard_refill(tc->shard, sc, class_batch(sc), UINT32_MAX, b)) return enomem();
+  bin.cap = b.n - 1 > class_cap(sc) ? b.n - 1 : class_cap(sc);
+  void* p = b.head;
   bin.head = next_of(p);
   bin.count = b.n - 1;
   asan_unpoison(p, class_size(sc));
@@ -141,6 +151,20 @@ void free_remote_slow(void* p, uint16_t owner, uint32_t sc) {
     return;
   }
   stash_push(tc->stash, p, owner, sc);
+}
+
+// A refill may hand the bin a whole box list without walking it (tail
+// unknown); its nodes are then validated here, one by one as they leave the
+// bin, instead of by a cold walk at the boundary. The bin's count must run
+// out exactly when its list does (alloc_slow checks the other end).
+void bin_pop_check(const Bin& b, void* p, uint32_t sc) {
+  uint16_t shard = t_cache->shard;
+  if (b.count == 0)
+    failfast("list_tail_next", "bin", shard, static_cast<int>(sc), p,
+             "(the bin's list is longer than its count)");
+  if (const char* why = object_defect(p, shard, static_cast<int>(sc)))
+    failfast("list_bad_node", "bin", shard, static_cast<int>(sc), p,
+             LineBuf().str(" reason=").str(why).kv("count", b.count));
 }
 
 void free_check(void* p, ThreadCache* tc) {

@@ -19,6 +19,7 @@ void* large_alloc_slow(size_t size);
 void free_nonsegment_slow(void* p, GranuleKind kind);
 void free_remote_slow(void* p, uint16_t owner, uint32_t sc);
 void free_check(void* p, ThreadCache* tc);  // HZ3_FREE_FAILFAST only
+void bin_pop_check(const Bin& b, void* p, uint32_t sc);  // HZ3_LIST_FAILFAST only
 
 // One-time process setup (config print); idempotent and cheap after the first call.
 void global_init();
@@ -35,7 +36,12 @@ HZ3_ALWAYS_INLINE void* alloc_class(uint32_t sc) {
   Bin& b = t_cache->bins[sc];
   void* p = b.head;
   if (HZ3_LIKELY(p != nullptr)) {
-    b.head = next_of(p);
+    if constexpr (kListFailfast) bin_pop_check(b, p, sc);
+    void* next = next_of(p);
+    b.head = next;
+    // The next malloc of this class reads next's link; remote frees leave it
+    // cold in our cache, so start loading it now (never faults, even on null).
+    __builtin_prefetch(next);
     --b.count;
     if constexpr (kAsanPoison) asan_unpoison(p, class_size(sc));
     return p;

@@ -4,7 +4,9 @@
 // at tail, tail->next is null, and every node is the start of a carved object
 // of our segments with the stated owner shard and size class. Walking exactly
 // n nodes with those end conditions also proves there is no cycle, so no
-// arbitrary walk cap is needed and a valid list of any length passes.
+// arbitrary walk cap is needed and a valid list of any length passes. A null
+// tail means "not walked by the box" (a whole list handed over): the same walk
+// then checks the count and the null end.
 #pragma once
 #include <cstdint>
 

@@ -21,7 +21,9 @@ struct BoxCtx {
   const char* where;  // "xfer" or "central"
 };
 
-// A linked run of objects. Empty when n == 0 (head/tail then null).
+// A linked run of objects. Empty when n == 0 (head/tail then null). The last
+// node's next is null. `tail` may be null in a non-empty batch popped with a
+// limit: the box handed over a whole list without walking to its end.
 struct Batch {
   void* head = nullptr;
   void* tail = nullptr;
@@ -37,7 +39,11 @@ concept MpscBox = requires(B& box, const BoxCtx& ctx, void* p, uint32_t n, Batch
   // Producer side, any thread. Returns false only when a bounded form is full
   // and the caller must route the batch elsewhere (xfer mutex -> central).
   { box.push(ctx, p, p, n) } -> std::same_as<bool>;
-  // Consumer side, owner only: up to `want` objects into `out`; returns out.n.
+  // Consumer side, owner only: at least min(want, held) and at most `limit`
+  // (>= want) objects into `out`; returns out.n. More than want only when the
+  // form can hand over a whole list without walking it; out.tail is then null.
+  { box.pop(ctx, n, n, out) } -> std::same_as<uint32_t>;
+  // The same with limit == want and out.tail always set (walks if needed).
   { box.pop(ctx, n, out) } -> std::same_as<uint32_t>;
   // Consumer side: may a pop find something? (Approximate under concurrency.)
   { box.pending() } -> std::same_as<bool>;
@@ -67,7 +73,40 @@ inline void* split_prefix(void* head, uint32_t k, void** rest) {
   return t;
 }
 
-// Append batch b after a (either may be empty).
+// The last node of a non-empty null-terminated run of n nodes: O(n).
+inline void* last_node(void* head, uint32_t n) {
+  void* t = head;
+  for (uint32_t i = 1; i < n; ++i) t = next_of(t);
+  return t;
+}
+
+// Set b.tail when a limited pop left it unknown: O(n).
+inline void batch_find_tail(Batch& b) {
+  if (b.n && !b.tail) b.tail = last_node(b.head, b.n);
+}
+
+// Join two batches into one (either may be empty, either tail may be
+// unknown). Walks only when neither tail is known. The result's tail is
+// known when b's was.
+inline void batch_join(Batch& a, Batch b) {
+  if (!b.n) return;
+  if (!a.n) {
+    a = b;
+    return;
+  }
+  if (!a.tail && b.tail) {  // b in front of a: link through b's known tail
+    set_next(b.tail, a.head);
+    a.head = b.head;
+    a.n += b.n;
+    return;
+  }
+  batch_find_tail(a);
+  set_next(a.tail, b.head);
+  a.tail = b.tail;
+  a.n += b.n;
+}
+
+// Append batch b after a (either may be empty; both tails known).
 inline void batch_append(Batch& a, const Batch& b) {
   if (!b.n) return;
   if (!a.n) {

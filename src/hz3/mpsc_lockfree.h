@@ -8,9 +8,18 @@
 //
 //   push: link the batch (tail->next = old head), CAS-publish its head with
 //         release so the consumer's acquire sees every link.
-//   pop:  serve from priv_ first; if short, exchange(head_, nullptr) with
-//         acquire drains everything, take what is needed and keep the rest in
-//         priv_ without walking it. A pop costs O(want), never O(backlog).
+//   pop:  serve from priv_ first; if short, exchange(head_, 0) with acquire
+//         drains everything. When the drained list fits the caller's limit it
+//         is handed over whole, without touching a node; otherwise take what
+//         is needed and keep the rest in priv_ without walking it. A pop
+//         costs O(want), never O(backlog).
+//
+// The head word packs the list's object count above the pointer (x86-64 user
+// addresses fit in 48 bits), so a producer's CAS updates both at once and the
+// consumer learns the exact count of what it drained without walking the
+// list: the nodes are cold in the consumer's cache (a remote thread wrote
+// them last), and walking them was the biggest cost of a remote-heavy load.
+// The count saturates at kCountUnknown; such a list is walked as before.
 //
 // No Treiber pop (CAS head to head->next): that is MPMC and ABA-prone. The
 // push CAS is ABA-safe: whatever the head is when the CAS succeeds is exactly
@@ -41,40 +50,63 @@ class alignas(kCacheLine) LockFreeMpscList {
   constexpr LockFreeMpscList() = default;
 
   bool push(const BoxCtx& ctx, void* head, void* tail, uint32_t n) {
-    void* old = head_.load(std::memory_order_relaxed);
+    uintptr_t old = head_.load(std::memory_order_relaxed);
+    uintptr_t word;
     do {
-      if constexpr (kChecks.structure) push_checks(ctx, head, tail, n, old);
-      set_next(tail, old);
-    } while (!head_.compare_exchange_weak(old, head, std::memory_order_release,
+      if constexpr (kChecks.structure) {
+        push_checks(ctx, head, tail, n, ptr_of(old));
+        if (reinterpret_cast<uintptr_t>(head) & ~kPtrMask)
+          mpsc_fail(ctx, kFormName, "mpsc_push_high_address", head,
+                    LineBuf().str(" (the head word keeps a count above bit 48)"));
+      }
+      set_next(tail, ptr_of(old));
+      uint64_t count = uint64_t{count_of(old)} + n;
+      if (count > kCountUnknown) count = kCountUnknown;
+      word = reinterpret_cast<uintptr_t>(head) | (count << kCountShift);
+    } while (!head_.compare_exchange_weak(old, word, std::memory_order_release,
                                           std::memory_order_relaxed));
     return true;
   }
 
-  uint32_t pop(const BoxCtx& ctx, uint32_t want, Batch& out) {
+  uint32_t pop(const BoxCtx& ctx, uint32_t want, uint32_t limit, Batch& out) {
     out = Batch{};
     if (want == 0) return 0;
     token_.acquire(ctx);
     take_from(priv_, want, out);
-    if (out.n < want && head_.load(std::memory_order_relaxed) != nullptr) {
+    if (out.n < want && head_.load(std::memory_order_relaxed) != 0) {
       // priv_ is empty here: it was drained before reaching the shared list.
-      void* drained = head_.exchange(nullptr, std::memory_order_acquire);
-      priv_ = drained;
-      Batch more;
-      take_from(priv_, want - out.n, more);
-      batch_append(out, more);
+      uintptr_t word = head_.exchange(0, std::memory_order_acquire);
+      uint32_t count = count_of(word);
+      if (count != kCountUnknown && out.n + count <= limit) {
+        batch_join(out, Batch{ptr_of(word), nullptr, count});
+      } else {
+        priv_ = ptr_of(word);
+        Batch more;
+        take_from(priv_, want - out.n, more);
+        batch_append(out, more);
+      }
     }
     token_.release();
     return out.n;
   }
 
+  uint32_t pop(const BoxCtx& ctx, uint32_t want, Batch& out) {
+    uint32_t n = pop(ctx, want, want, out);
+    batch_find_tail(out);
+    return n;
+  }
+
   bool pending() const {
-    return priv_ != nullptr || head_.load(std::memory_order_relaxed) != nullptr;
+    return priv_ != nullptr || head_.load(std::memory_order_relaxed) != 0;
   }
 
   void walk_quiescent(NodeVisitor visit, void* arg) const {
     if (walk_null_terminated(priv_, visit, arg))
-      walk_null_terminated(head_.load(std::memory_order_acquire), visit, arg);
+      walk_null_terminated(ptr_of(head_.load(std::memory_order_acquire)), visit, arg);
   }
+
+  // The exact number of objects in the shared list (quiescent; tests).
+  uint32_t debug_shared_count() const { return count_of(head_.load(std::memory_order_acquire)); }
 
   void fork_lock() {}
   void fork_unlock() {}
@@ -104,7 +136,13 @@ class alignas(kCacheLine) LockFreeMpscList {
     out.n = n;
   }
 
-  std::atomic<void*> head_{nullptr};  // producers CAS, consumer exchanges
+  static constexpr unsigned kCountShift = 48;
+  static constexpr uint32_t kCountUnknown = 0xffff;
+  static constexpr uintptr_t kPtrMask = (uintptr_t{1} << kCountShift) - 1;
+  static void* ptr_of(uintptr_t word) { return reinterpret_cast<void*>(word & kPtrMask); }
+  static uint32_t count_of(uintptr_t word) { return static_cast<uint32_t>(word >> kCountShift); }
+
+  std::atomic<uintptr_t> head_{0};  // list | count << 48; producers CAS, consumer exchanges
   void* priv_ = nullptr;              // consumer only
   [[no_unique_address]] ConsumerToken<kChecks.consumer_token> token_;
 };

@@ -38,12 +38,20 @@ class alignas(kCacheLine) MutexList {
     return true;
   }
 
-  uint32_t pop(const BoxCtx& ctx, uint32_t want, Batch& out) {
+  uint32_t pop(const BoxCtx& ctx, uint32_t want, uint32_t limit, Batch& out) {
     out = Batch{};
     if (want == 0) return 0;
     LockGuard g(mu_);
     uint32_t have = n_.load(std::memory_order_relaxed);
     if (!have) return 0;
+    if constexpr (!kShadow) {
+      if (have <= limit) {  // the whole list, without walking it
+        out = Batch{head_, nullptr, have};
+        head_ = nullptr;
+        n_.store(0, std::memory_order_relaxed);
+        return have;
+      }
+    }
     uint32_t k = want < have ? want : have;
     if constexpr (kShadow) shadow_on_pop(ctx, head_, k);
     out.head = head_;
@@ -51,6 +59,12 @@ class alignas(kCacheLine) MutexList {
     out.n = k;
     n_.store(have - k, std::memory_order_relaxed);
     return k;
+  }
+
+  uint32_t pop(const BoxCtx& ctx, uint32_t want, Batch& out) {
+    uint32_t n = pop(ctx, want, want, out);
+    batch_find_tail(out);
+    return n;
   }
 
   // Read without the lock: a hint that saves locking an empty box.
@@ -89,15 +103,17 @@ class alignas(kCacheLine) MutexSlots {
     return true;
   }
 
-  uint32_t pop(const BoxCtx& ctx, uint32_t want, Batch& out) {
+  uint32_t pop(const BoxCtx& ctx, uint32_t want, uint32_t limit, Batch& out) {
     out = Batch{};
     if (want == 0) return 0;
     LockGuard g(mu_);
     if constexpr (kChecks.structure) check_locked(ctx, "pop");
     uint32_t used = used_.load(std::memory_order_relaxed);
-    while (out.n < want && used) {
+    // Whole slots while short of want, or while they fit the limit (a whole
+    // slot costs no walk: its tail is known).
+    while (used && (out.n < want || out.n + slots_[used - 1].n <= limit)) {
       Batch& s = slots_[used - 1];  // newest batch first: its objects are warmest
-      uint32_t need = want - out.n;
+      uint32_t need = out.n < want ? want - out.n : s.n;
       if (s.n <= need) {
         batch_append(out, s);
         s = Batch{};
@@ -114,6 +130,8 @@ class alignas(kCacheLine) MutexSlots {
     used_.store(used, std::memory_order_relaxed);
     return out.n;
   }
+
+  uint32_t pop(const BoxCtx& ctx, uint32_t want, Batch& out) { return pop(ctx, want, want, out); }
 
   // Read without the lock: a hint that saves locking an empty inbox.
   bool pending() const { return used_.load(std::memory_order_relaxed) != 0; }

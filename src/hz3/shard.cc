@@ -104,28 +104,45 @@ void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint
   shard_at(shard).central[sc].push(ctx, head, tail, n);
 }
 
-uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, Batch& out) {
+// A walked list (tail known) is checked whole: its nodes are warm. A list
+// handed over unwalked is checked here at its head only; the rest node by
+// node as the bin hands them out (bin_pop_check), so the check does not
+// bring back the cold walk the handover avoids.
+static void refill_check(const BoxCtx& ctx, const Batch& b) {
+  if (b.tail) {
+    list_check(ctx, b.head, b.tail, b.n);
+  } else if (const char* why = object_defect(b.head, ctx.shard, ctx.sc)) {
+    failfast("list_bad_node", ctx.where, ctx.shard, ctx.sc, b.head,
+             LineBuf().str(" reason=").str(why).kv("index", 0).kv("n", b.n));
+  }
+}
+
+uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out) {
   Shard& s = shard_at(shard);
   OwnerExclPopGuard pop_guard(s.excl.mutex());
   out = Batch{};
   Batch part;
   if (s.xfer[sc].pending()) {
     BoxCtx ctx = ctx_of(shard, sc, "xfer");
-    if (s.xfer[sc].pop(ctx, want, part)) {
-      if constexpr (kListFailfast) list_check(ctx, part.head, part.tail, part.n);
-      batch_append(out, part);
+    if (s.xfer[sc].pop(ctx, want, limit, part)) {
+      if constexpr (kListFailfast) refill_check(ctx, part);
+      out = part;
     }
   }
   if (out.n < want && s.central[sc].pending()) {
     BoxCtx ctx = ctx_of(shard, sc, "central");
-    if (s.central[sc].pop(ctx, want - out.n, part)) {
-      if constexpr (kListFailfast) list_check(ctx, part.head, part.tail, part.n);
-      batch_append(out, part);
+    if (s.central[sc].pop(ctx, want - out.n, limit - out.n, part)) {
+      if constexpr (kListFailfast) {
+        refill_check(ctx, part);
+        // Neither tail known: the join walks the xfer part, so check it first.
+        if (out.n && !out.tail && !part.tail) list_check(ctx_of(shard, sc, "xfer"), out.head, nullptr, out.n);
+      }
+      batch_join(out, part);
     }
   }
   if (out.n == 0) {
     OwnerExclCarveGuard carve_guard(s.excl.mutex());
-    if (carve(shard, sc, want, part)) batch_append(out, part);
+    if (carve(shard, sc, want, part)) out = part;
   }
   return out.n;
 }

@@ -53,8 +53,10 @@ uint32_t shard_sharers(uint16_t s);
 void push_remote_list(uint16_t owner, uint32_t sc, void* head, void* tail, uint32_t n);
 void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint32_t n);
 // Owner refill: xfer, then central, then fresh objects carved from a page.
+// At least `want` objects when there are that many, up to `limit` when a box
+// can hand a whole list over without walking it (out.tail may then be null).
 // Returns the number of objects in `out` (0 only when the OS is out of memory).
-uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, Batch& out);
+uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out);
 
 // fork(): hold every shard lock and box lock (prepare), release them after.
 void shards_fork_lock();
