@@ -100,13 +100,16 @@ void bin_drain(ThreadCache* tc, uint32_t sc) {
   Bin& b = tc->bins[sc];
   const uint32_t keep = class_batch(sc);
   if (b.count <= keep) return;
-  void* rest;
-  split_prefix(b.head, keep, &rest);  // the newest `keep` objects stay: they are warm
+  // The newest objects move to central: they were just freed here, so walking
+  // them to split the list is cheap, while the bin's older end may be a whole
+  // list handed over cold from xfer. Walking only the moved part also keeps
+  // the drain O(moved), not O(bin).
   uint32_t n = b.count - keep;
-  void* tail = rest;
-  for (uint32_t i = 1; i < n; ++i) tail = next_of(tail);
-  central_push_list(tc->shard, sc, rest, tail, n);
+  void* head = b.head;
+  void* tail = split_prefix(head, n, &b.head);
+  central_push_list(tc->shard, sc, head, tail, n);
   b.count = keep;
+  b.cap = class_cap(sc);
 }
 
 void registry_for_each(void (*fn)(ThreadCache*, void*), void* arg) {

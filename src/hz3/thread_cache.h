@@ -41,7 +41,8 @@ ThreadCache* thread_cache_init();
 void thread_cache_flush(ThreadCache* tc);
 // Flush, release the shard, recycle the cache; the thread reverts to the sentinel.
 void thread_cache_teardown();
-// Drain a bin that went over its cap: keep one batch, move the rest to central.
+// Drain a bin that went over its cap: move all but one batch (the newest
+// objects) to central, and put the cap back to the class cap.
 void bin_drain(ThreadCache* tc, uint32_t sc);
 
 // Registry walk (heap check); fn gets every live cache under the registry lock.
