@@ -27,8 +27,9 @@
 //
 // Deterministic mode (default): one logical thread runs at a time; ops run on
 // the current logical thread (thread 0 at the start); THREAD t hands the
-// baton to t (its real pthread is created on first use). Same input, same
-// sequence of hz3 calls on the same threads.
+// baton to t (a pooled worker thread, created on first use and kept across
+// inputs; EXIT replaces it with a new one). Same input, same sequence of hz3
+// calls on the same logical threads.
 //
 // Free-running mode (collision_fuzz, flags bit 0): THREAD t starts t's op
 // stream; every logical thread runs its stream concurrently on its own real
@@ -36,8 +37,9 @@
 // way objects cross threads (a mutex-guarded mailbox; the receiver drains it
 // between its ops and frees remotely). EXIT is hz3_debug_thread_detach().
 //
-// After every input: every object left is freed, every thread flushes and
-// exits, then hz3_debug_heap_check_or_die(nullptr, 0).
+// After every input: every object left is freed, every thread is torn down
+// (deterministic: hz3_debug_thread_detach() in thread order, the workers stay
+// parked; free-running: flush and exit), then hz3_debug_heap_check_or_die(nullptr, 0).
 //
 // Oracle violations print one line
 //   hz3-fuzz: ORACLE <what> op=<index> thread=<t> slot=<s> ...
@@ -54,7 +56,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
+#include <algorithm>
 #include <mutex>
 #include <vector>
 
@@ -67,6 +69,7 @@ inline constexpr uint8_t kFlagFreeRunning = 0x01;
 inline constexpr int kMaxThreads = 8;
 inline constexpr int kNumSlots = 64;
 inline constexpr int kSlotsPerThreadFree = kNumSlots / kMaxThreads;  // free-running: 8 each
+inline constexpr size_t kWorkerStack = size_t(256) << 10;  // deterministic workers' stacks
 
 enum Op : uint8_t {
   kThread = 0,
@@ -188,6 +191,7 @@ class Machine {
     uint8_t flags = size_ >= 2 ? data_[1] : 0;
     if (size_ < 2) return;
     selftest_armed_ = selftest_mode() == 1;
+    live_.clear();  // (empty after every input: each object is freed at the end)
     if (cfg_.allow_free_running && (flags & kFlagFreeRunning))
       run_free();
     else
@@ -204,7 +208,7 @@ class Machine {
     pthread_t th{};
     sem_t sem;
     bool started = false;
-    int cmd = 0;  // deterministic: 0 run, 1 cleanup, 2 quit, 3 detach and park
+    int cmd = 0;  // deterministic: a Cmd
     Machine* m = nullptr;
     int id = 0;
     // free-running
@@ -212,8 +216,6 @@ class Machine {
     std::mutex mail_mu;
     std::vector<Mail> mail;
   };
-  enum Event { kEvEnd = 1, kEvExit = 2, kEvCleanupDone = 3 };
-
   const uint8_t* data_;
   size_t size_;
   Config cfg_;
@@ -227,10 +229,24 @@ class Machine {
   sem_t* main_sem_ = nullptr;
   int event_ = 0;
   cpu_set_t cpu_;
+  bool caller_pinned_ = false;
   int cur_ = 0;
   uint32_t next_tag_ = 1;
-  std::mutex live_mu_;                  // free-running only (deterministic: uncontended)
-  std::map<uintptr_t, uintptr_t> live_;  // begin -> end of every live object (slots + mailboxes)
+  std::mutex live_mu_;  // free-running only (deterministic: uncontended)
+  // [begin, end) of every live object (slots + mailboxes), sorted by begin. A
+  // flat array whose capacity lives as long as the process: the worker threads
+  // make no sanitizer-allocator calls of their own (a fresh thread's first
+  // malloc under ASan faults in its allocator cache: exec/s).
+  using Span = std::pair<uintptr_t, uintptr_t>;
+  std::vector<Span>& live_ = live_spans();
+  static std::vector<Span>& live_spans() {
+    static std::vector<Span>* v = [] {
+      auto* p = new std::vector<Span>;
+      p->reserve(4096);
+      return p;
+    }();
+    return *v;
+  }
   std::atomic<int> done_running_{0};
   std::atomic<uint32_t> atag_{1};
 
@@ -278,7 +294,8 @@ class Machine {
   void live_insert(const Obj& o, size_t op, int t, int slot) {
     uintptr_t b = uintptr_t(o.p), e = b + (o.size ? o.size : 1);
     std::lock_guard<std::mutex> g(live_mu_);
-    auto it = live_.upper_bound(b);
+    auto it = std::upper_bound(live_.begin(), live_.end(), b,
+                               [](uintptr_t x, const Span& sp) { return x < sp.first; });
     bool bad = false;
     uintptr_t ob = 0, oe = 0;
     if (it != live_.end() && it->first < e) bad = true, ob = it->first, oe = it->second;
@@ -286,18 +303,20 @@ class Machine {
       auto pr = std::prev(it);
       if (pr->second > b) bad = true, ob = pr->first, oe = pr->second;
     }
-    if (bad || live_.count(b)) {
+    if (bad) {  // (an object starting at b is the previous span, which ends after b)
       char buf[160];
       snprintf(buf, sizeof buf, "ptr=%p size=%zu overlaps=[%p,%p)", (void*)o.p, o.size, (void*)ob,
                (void*)oe);
       oracle_fail("overlap", op, t, slot, buf);
     }
-    live_.emplace(b, e);
+    live_.insert(it, Span(b, e));
   }
   void live_erase(const Obj& o, size_t op, int t, int slot) {
     std::lock_guard<std::mutex> g(live_mu_);
-    auto it = live_.find(uintptr_t(o.p));
-    if (it == live_.end()) {
+    uintptr_t b = uintptr_t(o.p);
+    auto it = std::lower_bound(live_.begin(), live_.end(), b,
+                               [](const Span& sp, uintptr_t x) { return sp.first < x; });
+    if (it == live_.end() || it->first != b) {
       char buf[96];
       snprintf(buf, sizeof buf, "ptr=%p size=%zu", (void*)o.p, o.size);
       oracle_fail("lost_from_shadow", op, t, slot, buf);
@@ -447,6 +466,11 @@ class Machine {
 
   void drain_mail(int t) {
     Thr& me = thr_[t];
+    if (!free_mode_) {  // one thread at a time: free in place, the mailbox keeps its capacity
+      for (Mail& m : me.mail) release(m.o, opi_, t, m.from_slot);
+      me.mail.clear();
+      return;
+    }
     std::vector<Mail> mail;
     {
       std::lock_guard<std::mutex> g(me.mail_mu);
@@ -457,33 +481,67 @@ class Machine {
   }
 
   // ---- deterministic mode ----------------------------------------------------------
+  // The real threads come from a process-wide pool of kMaxThreads workers, all
+  // pinned to one CPU (the caller joins that CPU for the input), so a baton
+  // hand-off is a direct switch. A worker runs one logical thread; EXIT ends
+  // its real thread (hz3's thread-exit destructor runs) and the caller starts a
+  // new one for the same logical thread. At the end of the input the worker
+  // that ran last frees everything, then the started workers, in thread
+  // order, each run hz3_debug_thread_detach() (thread_cache_teardown(), what
+  // hz3's exit destructor runs) and pass the baton to the next; the last one
+  // wakes the caller. The workers stay parked for the next input.
+  // HZ3_FUZZ_PARK_WORKERS=0: at the end every worker exits for real instead,
+  // joined by the caller in thread order (slower; same hz3 calls).
+  enum Cmd { kCmdRun = 0, kCmdDetach = 1, kCmdQuit = 2 };
+  enum Event { kEvEnd = 1, kEvExit = 2 };
+
   static void* det_main(void* arg) {
     Thr* me = static_cast<Thr*>(arg);
     for (;;) {
       while (sem_wait(&me->sem) != 0) {
       }
       Machine* m = me->m;  // pooled workers serve a new Machine every input
-      if (me->cmd == 2) return nullptr;  // quit: hz3's thread-exit flush runs after this
-      if (me->cmd == 3) {                // what hz3 does at thread exit, then park
+      if (me->cmd == kCmdQuit) return nullptr;  // hz3's thread-exit destructor runs after this
+      if (me->cmd == kCmdDetach) {
         hz3_debug_thread_detach();
-        m->signal_main(kEvCleanupDone);
-        continue;
-      }
-      if (me->cmd == 1) {                // cleanup: free everything left
-        m->drain_all_mail(me->id);
-        for (int s = 0; s < kNumSlots; ++s) m->release(m->slots_[s], m->opi_, me->id, s);
-        hz3_debug_flush_thread();
-        m->signal_main(kEvCleanupDone);
+        m->detach_from(me->id + 1, me->id);
         continue;
       }
       if (m->det_run(me->id)) return nullptr;  // EXIT op: this real thread ends
     }
   }
+  // End of input, on the logical thread t that ran last: free everything left
+  // (local and remote frees), flush, then tear the threads down in order.
+  void det_finish(int t) {
+    drain_all_mail(t);
+    for (int s = 0; s < kNumSlots; ++s) release(slots_[s], opi_, t, s);
+    hz3_debug_flush_thread();
+    if (park_workers())
+      detach_from(0, t);
+    else
+      signal_main(kEvEnd);
+  }
+  // Detaches the started threads >= i in thread order; `self` is the calling
+  // worker, which detaches inline when its turn comes; any other gets the baton.
+  void detach_from(int i, int self) {
+    for (; i < kMaxThreads; ++i) {
+      Thr& d = thr_[i];
+      if (!d.started) continue;
+      if (i == self) {
+        hz3_debug_thread_detach();
+        continue;
+      }
+      d.cmd = kCmdDetach;
+      sem_post(&d.sem);
+      return;
+    }
+    signal_main(kEvEnd);
+  }
   void drain_all_mail(int t) {
     for (int u = 0; u < kMaxThreads; ++u) {
       Thr& d = thr_[u];
       for (Mail& mm : d.mail) release(mm.o, opi_, t, mm.from_slot);
-      std::vector<Mail>().swap(d.mail);
+      d.mail.clear();
     }
   }
   void signal_main(int ev) {
@@ -492,21 +550,22 @@ class Machine {
   }
   void start(int t) {
     Thr& d = thr_[t];
-    d.cmd = 0;
-    if (!d.started) {
-      d.started = true;
-      // Every logical thread of the deterministic mode runs on one CPU: only
-      // one runs at a time, and a baton handoff between threads on one CPU is
-      // a direct switch instead of a cross-CPU wakeup (exec/s).
-      pthread_attr_t attr;
-      pthread_attr_init(&attr);
-      pthread_attr_setaffinity_np(&attr, sizeof cpu_, &cpu_);
-      int rc = pthread_create(&d.th, &attr, det_main, &d);
-      pthread_attr_destroy(&attr);
-      if (rc != 0) {
-        fprintf(stderr, "hz3-fuzz: pthread_create failed\n");
-        abort();
-      }
+    d.cmd = kCmdRun;
+    if (d.started) return;
+    d.started = true;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    // Small stacks: a thread's creation and exit under ASan cost less (its
+    // stack shadow is remapped and cleared); EXIT makes one real thread each.
+    pthread_attr_setstacksize(&attr, kWorkerStack);
+    // A new thread inherits its creator's affinity (the workers' CPU); only
+    // when the caller could not join that CPU does it need its own.
+    if (!caller_pinned_) pthread_attr_setaffinity_np(&attr, sizeof cpu_, &cpu_);
+    int rc = pthread_create(&d.th, &attr, det_main, &d);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+      fprintf(stderr, "hz3-fuzz: pthread_create failed\n");
+      abort();
     }
   }
   // Runs ops on logical thread t until a switch, EXIT or the end. Returns true
@@ -536,7 +595,7 @@ class Machine {
       exec(opi_, a, op, t, slots_, kNumSlots, 0);
       if (op == kXfer && a[1] % kMaxThreads == t) drain_mail(t);  // to self: a local free
     }
-    signal_main(kEvEnd);
+    det_finish(t);
     return false;
   }
   void run_det() {
@@ -547,51 +606,33 @@ class Machine {
     for (int i = 0; i < kMaxThreads; ++i) thr_[i].m = this;
     // The caller joins the workers' CPU for the input (hand-offs stay local).
     cpu_set_t saved;
-    bool restore = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0 &&
-                   pthread_setaffinity_np(pthread_self(), sizeof cpu_, &cpu_) == 0;
+    caller_pinned_ = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0 &&
+                     pthread_setaffinity_np(pthread_self(), sizeof cpu_, &cpu_) == 0;
     cur_ = 0;
     start(0);
     sem_post(&thr_[0].sem);
     for (;;) {
       while (sem_wait(main_sem_) != 0) {
       }
-      if (event_ == kEvExit) {
-        Thr& d = thr_[cur_];
-        pthread_join(d.th, nullptr);  // hz3's thread-exit flush is done when this returns
-        d.started = false;
-        start(cur_);  // a new real thread continues the logical thread
-        sem_post(&d.sem);
-        continue;
-      }
-      break;  // kEvEnd
-    }
-    // Cleanup on the last current thread (local and remote frees), then every
-    // thread flushes and exits, in thread order.
-    start(cur_);
-    thr_[cur_].cmd = 1;
-    sem_post(&thr_[cur_].sem);
-    while (sem_wait(main_sem_) != 0) {
-    }
-    bool real_exit = real_exit_mode();
-    for (int i = 0; i < kMaxThreads; ++i) {
-      Thr& d = thr_[i];
-      if (!d.started) continue;
-      d.cmd = real_exit ? 2 : 3;
+      if (event_ == kEvEnd) break;
+      Thr& d = thr_[cur_];  // kEvExit
+      pthread_join(d.th, nullptr);  // hz3's thread-exit destructor is done when this returns
+      d.started = false;
+      start(cur_);  // a new real thread continues the logical thread
       sem_post(&d.sem);
-      if (real_exit) {
+    }
+    if (!park_workers()) {
+      for (int i = 0; i < kMaxThreads; ++i) {
+        Thr& d = thr_[i];
+        if (!d.started) continue;
+        d.cmd = kCmdQuit;
+        sem_post(&d.sem);
         pthread_join(d.th, nullptr);
         d.started = false;
-      } else {
-        while (sem_wait(main_sem_) != 0) {
-        }
       }
     }
-    if (restore) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+    if (caller_pinned_) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
   }
-  // After an input every worker exits for real (joined in thread order).
-  // HZ3_FUZZ_PARK_WORKERS=1 instead runs hz3_debug_thread_detach() (what hz3
-  // does at thread exit) and parks the worker for the next input (measured: no
-  // faster once the caller shares the workers' CPU, so not the default).
   struct Pool {
     Thr thr[kMaxThreads];
     sem_t main_sem;
@@ -604,6 +645,7 @@ class Machine {
       for (int i = 0; i < kMaxThreads; ++i) {
         p->thr[i].id = i;
         sem_init(&p->thr[i].sem, 0, 0);
+        p->thr[i].mail.reserve(1024);  // capacity stays (see live_spans)
       }
       CPU_ZERO(&p->cpu);
       int c = sched_getcpu();
@@ -612,10 +654,10 @@ class Machine {
     }();
     return *pool;
   }
-  static bool real_exit_mode() {
+  static bool park_workers() {
     static bool on = [] {
       const char* e = getenv("HZ3_FUZZ_PARK_WORKERS");
-      return !(e && e[0] == '1');
+      return !(e && e[0] == '0');
     }();
     return on;
   }
