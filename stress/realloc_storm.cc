@@ -36,7 +36,6 @@ int main(int argc, char** argv) {
   stress::Progress progress(prog, o.seconds);
   std::atomic<bool> stop{false};
   std::atomic<int> finished{0};
-  std::atomic<uint64_t> reallocs{0};
 
   auto worker = [&](int me) {
     stress::Rng rng(o.seed * 15485863 + me);
@@ -60,7 +59,7 @@ int main(int argc, char** argv) {
         }
         for (size_t b = sizeof(stress::Header); b < keep; ++b)
           if (static_cast<uint8_t*>(q)[b] != stress::pattern_byte(x.tag, b)) stress::fail(prog, "realloc_lost_bytes", q, x.tag);
-        reallocs.fetch_add(1, std::memory_order_relaxed);
+        census.on_realloc();
         x = stress::Obj{q, n, ++tag};
         stress::fill(q, n, x.tag);
         box[rng.below(T)].send(x);
@@ -76,6 +75,5 @@ int main(int argc, char** argv) {
   std::vector<std::thread> th;
   for (int t = 0; t < T; ++t) th.emplace_back(worker, t);
   for (auto& t : th) t.join();
-  fprintf(stderr, "%s: %llu reallocs\n", prog, static_cast<unsigned long long>(reallocs.load()));
   return stress::finish(prog, o, census, progress.elapsed());
 }

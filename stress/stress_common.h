@@ -167,7 +167,7 @@ inline void check(const char* prog, const void* p, size_t size, uint64_t tag) {
 // Live-object counter shared by all threads of a program.
 struct Census {
   std::atomic<int64_t> live{0};
-  std::atomic<uint64_t> allocs{0}, frees{0};
+  std::atomic<uint64_t> allocs{0}, frees{0}, reallocs{0};
   void on_alloc() {
     live.fetch_add(1, std::memory_order_relaxed);
     allocs.fetch_add(1, std::memory_order_relaxed);
@@ -176,6 +176,8 @@ struct Census {
     live.fetch_sub(1, std::memory_order_relaxed);
     frees.fetch_add(1, std::memory_order_relaxed);
   }
+  // A realloc moves a live object: one operation, no change in live.
+  void on_realloc() { reallocs.fetch_add(1, std::memory_order_relaxed); }
 };
 
 class Clock {
@@ -227,11 +229,14 @@ inline int finish(const char* prog, const Options& o, const Census& c, double se
       ok = false;
     }
   }
-  double ops = static_cast<double>(c.allocs.load() + c.frees.load());
-  printf("%s seed=%llu threads=%d seconds=%.1f allocs=%llu frees=%llu ops_per_sec=%.0f mode=%s heap_check=%s "
-         "heap_check_kind=%s result=%s\n",
+  // ops counts every allocator call the program made: realloc_storm's work is
+  // its reallocs, which allocs+frees alone would leave out.
+  double ops = static_cast<double>(c.allocs.load() + c.frees.load() + c.reallocs.load());
+  printf("%s seed=%llu threads=%d seconds=%.1f allocs=%llu frees=%llu reallocs=%llu ops_per_sec=%.0f mode=%s "
+         "heap_check=%s heap_check_kind=%s result=%s\n",
          prog, static_cast<unsigned long long>(o.seed), o.threads, secs,
          static_cast<unsigned long long>(c.allocs.load()), static_cast<unsigned long long>(c.frees.load()),
+         static_cast<unsigned long long>(c.reallocs.load()),
          secs > 0 ? ops / secs : 0.0, alloc_mode(), heap.c_str(), hooks().heap_check_kind, ok ? "PASS" : "FAIL");
   if (hooks().config) fprintf(stderr, "%s: allocator hz3 %s\n", prog, hooks().config());
   fflush(stdout);
