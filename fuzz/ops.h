@@ -482,7 +482,8 @@ class Machine {
 
   // ---- deterministic mode ----------------------------------------------------------
   // The real threads come from a process-wide pool of kMaxThreads workers, all
-  // pinned to one CPU (the caller joins that CPU for the input), so a baton
+  // pinned to one CPU, the one the caller is on when an input starts (the
+  // caller joins it for the input; the workers follow it), so a baton
   // hand-off is a direct switch. A worker runs one logical thread; EXIT ends
   // its real thread (hz3's thread-exit destructor runs) and the caller starts a
   // new one for the same logical thread. At the end of the input the worker
@@ -602,6 +603,16 @@ class Machine {
     Pool& pool = det_pool();
     thr_ = pool.thr;
     main_sem_ = &pool.main_sem;
+    // Follow the caller: between inputs its affinity is its own again and the
+    // kernel may have moved it (two fuzzers that both started on CPU 0 end up
+    // one per CPU). Parked workers move with it, so hand-offs stay local.
+    int here = sched_getcpu();
+    if (here >= 0 && !CPU_ISSET(here, &pool.cpu)) {
+      CPU_ZERO(&pool.cpu);
+      CPU_SET(here, &pool.cpu);
+      for (Thr& w : pool.thr)
+        if (w.started) pthread_setaffinity_np(w.th, sizeof pool.cpu, &pool.cpu);
+    }
     cpu_ = pool.cpu;
     for (int i = 0; i < kMaxThreads; ++i) thr_[i].m = this;
     // The caller joins the workers' CPU for the input (hand-offs stay local).
