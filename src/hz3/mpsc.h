@@ -63,20 +63,19 @@ inline bool walk_null_terminated(void* p, NodeVisitor visit, void* arg) {
   return true;
 }
 
-// Split the first k (>= 1) nodes off a null-terminated list: O(k).
-// Returns the k-th node (new tail of the prefix); *rest gets the remainder.
-inline void* split_prefix(void* head, uint32_t k, void** rest) {
-  void* t = head;
-  for (uint32_t i = 1; i < k; ++i) t = next_of(t);
-  *rest = next_of(t);
-  set_next(t, nullptr);
-  return t;
-}
-
 // The last node of a non-empty null-terminated run of n nodes: O(n).
 inline void* last_node(void* head, uint32_t n) {
   void* t = head;
   for (uint32_t i = 1; i < n; ++i) t = next_of(t);
+  return t;
+}
+
+// Split the first k (>= 1) nodes off a null-terminated list: O(k).
+// Returns the k-th node (new tail of the prefix); *rest gets the remainder.
+inline void* split_prefix(void* head, uint32_t k, void** rest) {
+  void* t = last_node(head, k);
+  *rest = next_of(t);
+  set_next(t, nullptr);
   return t;
 }
 
