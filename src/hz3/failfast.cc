@@ -4,6 +4,9 @@
 
 #include <cstdlib>
 
+#include "hz3/config.h"
+#include "hz3/sched_point.h"
+
 namespace hz3 {
 
 LineBuf& LineBuf::str(const char* s) {
@@ -66,6 +69,9 @@ void failfast(const char* check, const char* where, int shard, int sc, const voi
   if (detail && *detail) line.str(" ").str(detail);
   line.str("\n");
   line.write_stderr();
+#if HZ3_SCHED
+  sched::dump_trace();  // the interleaving that led here, after the one greppable line
+#endif
   std::abort();
 }
 

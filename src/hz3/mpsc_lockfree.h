@@ -34,6 +34,7 @@
 #include "hz3/mpsc.h"
 #include "hz3/mpsc_failfast.h"
 #include "hz3/platform.h"
+#include "hz3/sched_point.h"
 
 namespace hz3 {
 
@@ -50,6 +51,7 @@ class alignas(kCacheLine) LockFreeMpscList {
   constexpr LockFreeMpscList() = default;
 
   bool push(const BoxCtx& ctx, void* head, void* tail, uint32_t n) {
+    HZ3_SCHED_POINT_N(ctx.where, "push.load", &head_, n);
     uintptr_t old = head_.load(std::memory_order_relaxed);
     uintptr_t word;
     do {
@@ -63,20 +65,27 @@ class alignas(kCacheLine) LockFreeMpscList {
       uint64_t count = uint64_t{count_of(old)} + n;
       if (count > kCountUnknown) count = kCountUnknown;
       word = reinterpret_cast<uintptr_t>(head) | (count << kCountShift);
+      // The batch is linked, not yet published: the window a push bug lives in.
+      HZ3_SCHED_POINT_N(ctx.where, "push.cas", &head_, n);
     } while (!head_.compare_exchange_weak(old, word, std::memory_order_release,
                                           std::memory_order_relaxed));
+    HZ3_SCHED_POINT_N(ctx.where, "push.published", head, n);
     return true;
   }
 
   uint32_t pop(const BoxCtx& ctx, uint32_t want, uint32_t limit, Batch& out) {
     out = Batch{};
     if (want == 0) return 0;
+    HZ3_SCHED_POINT_N(ctx.where, "pop.enter", &head_, want);
     token_.acquire(ctx);
     take_from(priv_, want, out);
+    HZ3_SCHED_POINT_N(ctx.where, "pop.peek", &head_, out.n);
     if (out.n < want && head_.load(std::memory_order_relaxed) != 0) {
       // priv_ is empty here: it was drained before reaching the shared list.
+      HZ3_SCHED_POINT(ctx.where, "pop.exchange", &head_);
       uintptr_t word = head_.exchange(0, std::memory_order_acquire);
       uint32_t count = count_of(word);
+      HZ3_SCHED_POINT_N(ctx.where, "pop.drained", ptr_of(word), count);
       if (count != kCountUnknown && out.n + count <= limit) {
         batch_join(out, Batch{ptr_of(word), nullptr, count});
       } else {
@@ -87,6 +96,7 @@ class alignas(kCacheLine) LockFreeMpscList {
       }
     }
     token_.release();
+    HZ3_SCHED_POINT_N(ctx.where, "pop.leave", &head_, out.n);
     return out.n;
   }
 
@@ -97,7 +107,9 @@ class alignas(kCacheLine) LockFreeMpscList {
   }
 
   bool pending() const {
-    return priv_ != nullptr || head_.load(std::memory_order_relaxed) != 0;
+    if (priv_ != nullptr) return true;
+    HZ3_SCHED_POINT("box", "pending", &head_);
+    return head_.load(std::memory_order_relaxed) != 0;
   }
 
   void walk_quiescent(NodeVisitor visit, void* arg) const {

@@ -15,6 +15,7 @@
 #include "hz3/mpsc_failfast.h"
 #include "hz3/mutex.h"
 #include "hz3/platform.h"
+#include "hz3/sched_point.h"
 #include "hz3/shadow.h"
 
 namespace hz3 {
@@ -68,7 +69,10 @@ class alignas(kCacheLine) MutexList {
   }
 
   // Read without the lock: a hint that saves locking an empty box.
-  bool pending() const { return n_.load(std::memory_order_relaxed) != 0; }
+  bool pending() const {
+    HZ3_SCHED_POINT("box", "pending", &n_);
+    return n_.load(std::memory_order_relaxed) != 0;
+  }
 
   void walk_quiescent(NodeVisitor visit, void* arg) const { walk_null_terminated(head_, visit, arg); }
 
@@ -134,7 +138,10 @@ class alignas(kCacheLine) MutexSlots {
   uint32_t pop(const BoxCtx& ctx, uint32_t want, Batch& out) { return pop(ctx, want, want, out); }
 
   // Read without the lock: a hint that saves locking an empty inbox.
-  bool pending() const { return used_.load(std::memory_order_relaxed) != 0; }
+  bool pending() const {
+    HZ3_SCHED_POINT("box", "pending", &used_);
+    return used_.load(std::memory_order_relaxed) != 0;
+  }
 
   void walk_quiescent(NodeVisitor visit, void* arg) const {
     uint32_t used = used_.load(std::memory_order_relaxed);

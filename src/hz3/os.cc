@@ -1,6 +1,7 @@
 // Raw OS mappings and the metadata arena.
 #include <sys/mman.h>
 
+#include "hz3/config.h"
 #include "hz3/failfast.h"
 #include "hz3/meta_arena.h"
 #include "hz3/mutex.h"
@@ -13,6 +14,35 @@ void* os_map(size_t bytes) {
   return p == MAP_FAILED ? nullptr : p;
 }
 
+#if HZ3_SCHED
+// Schedule build: segments and large mappings come from a fixed region, in
+// order, so a replayed input gets the same addresses in a fresh process
+// (sched_fuzz's crash files replay bit-exactly). os_region_reset() starts the
+// region over once the heap is empty (hz3_debug_sched_reset).
+namespace {
+constexpr uintptr_t kRegionBase = uintptr_t{0x200000000000};  // 32 TiB: clear of ASan's shadow and heap
+constinit uintptr_t g_region_next = kRegionBase;                // under the controller's baton or quiescent
+}  // namespace
+
+void* os_map_aligned(size_t bytes, size_t align) {
+  if (bytes + align < bytes) return nullptr;
+  bytes = align_up(bytes, 4096);
+  for (int tries = 0; tries < 64; ++tries) {
+    uintptr_t at = align_up(g_region_next, align);
+    void* p = ::mmap(reinterpret_cast<void*>(at), bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == reinterpret_cast<void*>(at)) {
+      g_region_next = at + bytes;
+      return p;
+    }
+    if (p != MAP_FAILED) ::munmap(p, bytes);  // a kernel without MAP_FIXED_NOREPLACE
+    g_region_next = at + align_up(bytes, align);
+  }
+  return nullptr;
+}
+
+void os_region_reset() { g_region_next = kRegionBase; }
+#else
 void* os_map_aligned(size_t bytes, size_t align) {
   if (bytes + align < bytes) return nullptr;
   char* raw = static_cast<char*>(os_map(bytes + align));
@@ -24,6 +54,8 @@ void* os_map_aligned(size_t bytes, size_t align) {
   if (trail) ::munmap(reinterpret_cast<char*>(start) + bytes, trail);
   return reinterpret_cast<void*>(start);
 }
+
+#endif
 
 void os_unmap(void* p, size_t bytes) { ::munmap(p, bytes); }
 

@@ -33,6 +33,8 @@ void* os_map(size_t bytes);
 // Mapping whose start is aligned to `align` (a power of two >= page size).
 void* os_map_aligned(size_t bytes, size_t align);
 void os_unmap(void* p, size_t bytes);
+// Schedule build only: the deterministic mapping region starts over.
+void os_region_reset();
 
 inline constexpr uintptr_t align_up(uintptr_t v, uintptr_t a) { return (v + a - 1) & ~(a - 1); }
 

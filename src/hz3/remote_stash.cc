@@ -1,11 +1,13 @@
 #include "hz3/remote_stash.h"
 
 #include "hz3/platform.h"
+#include "hz3/sched_point.h"
 #include "hz3/shard.h"
 
 namespace hz3 {
 
 void stash_flush_entry(StashEntry& e) {
+  if (e.n) HZ3_SCHED_POINT_N("stash", "flush", e.head, e.n);
   if (e.n) push_remote_list(RemoteStash::owner_of(e.key), RemoteStash::sc_of(e.key), e.head, e.tail, e.n);
   e = StashEntry{};
 }

@@ -2,6 +2,7 @@
 
 #include <new>
 
+#include "hz3/config.h"
 #include "hz3/mutex.h"
 #include "hz3/segment_map.h"
 
@@ -32,6 +33,17 @@ Segment* segment_create(uint16_t owner) {
 
 void segments_fork_lock() { g_segment_lock.lock(); }
 void segments_fork_unlock() { g_segment_lock.unlock(); }
+
+#if HZ3_SCHED
+void segments_reset() {
+  LockGuard g(g_segment_lock);
+  while (Segment* seg = g_segment_list) {
+    g_segment_list = seg->next_segment;
+    granule_set(seg, GranuleKind::kNone);
+    os_unmap(seg, kSegmentSize);
+  }
+}
+#endif
 
 Segment* segment_list_head() {
   LockGuard g(g_segment_lock);

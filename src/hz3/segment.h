@@ -59,6 +59,8 @@ HZ3_ALWAYS_INLINE unsigned page_index_of(const void* p) {
 Segment* segment_create(uint16_t owner);
 // First segment of the global list (the list only grows; read when quiescent).
 Segment* segment_list_head();
+// Schedule build only, heap empty: unmap every segment (hz3::sched::heap_reset).
+void segments_reset();
 void segments_fork_lock();
 void segments_fork_unlock();
 

@@ -3,6 +3,7 @@
 #include "hz3/asan_poison.h"
 #include "hz3/failfast.h"
 #include "hz3/list_failfast.h"
+#include "hz3/sched_point.h"
 #include "hz3/segment_map.h"
 
 namespace hz3 {
@@ -63,9 +64,12 @@ uint32_t carve(uint16_t shard, uint32_t sc, uint32_t want, Batch& out) {
 uint16_t shard_claim() {
   for (uint16_t s = 0; s < kNumShards; ++s) {
     uint32_t expected = 0;
+    HZ3_SCHED_POINT_N("shard", "claim.cas", &g_shards[s].sharers, s);
     if (g_shards[s].sharers.compare_exchange_strong(expected, 1, std::memory_order_acq_rel,
-                                                    std::memory_order_relaxed))
+                                                    std::memory_order_relaxed)) {
+      HZ3_SCHED_POINT_N("shard", "claimed", &g_shards[s].sharers, s);
       return s;
+    }
   }
   if constexpr (kCollisionFailfast) collision(kNoShard);
   uint16_t best = 0;
@@ -73,21 +77,32 @@ uint16_t shard_claim() {
     if (g_shards[s].sharers.load(std::memory_order_relaxed) <
         g_shards[best].sharers.load(std::memory_order_relaxed))
       best = s;
+  HZ3_SCHED_POINT_N("shard", "share", &g_shards[best].sharers, best);
   g_shards[best].sharers.fetch_add(1, std::memory_order_acq_rel);
+  HZ3_SCHED_POINT_N("shard", "shared", &g_shards[best].sharers, best);
   return best;
 }
 
 uint16_t shard_claim_specific(uint16_t s) {
   uint32_t expected = 0;
+  HZ3_SCHED_POINT_N("shard", "claim.cas", &g_shards[s].sharers, s);
   if (g_shards[s].sharers.compare_exchange_strong(expected, 1, std::memory_order_acq_rel,
-                                                  std::memory_order_relaxed))
+                                                  std::memory_order_relaxed)) {
+    HZ3_SCHED_POINT_N("shard", "claimed", &g_shards[s].sharers, s);
     return s;
+  }
   if constexpr (kCollisionFailfast) collision(s);
+  HZ3_SCHED_POINT_N("shard", "share", &g_shards[s].sharers, s);
   g_shards[s].sharers.fetch_add(1, std::memory_order_acq_rel);
+  HZ3_SCHED_POINT_N("shard", "shared", &g_shards[s].sharers, s);
   return s;
 }
 
-void shard_release(uint16_t s) { g_shards[s].sharers.fetch_sub(1, std::memory_order_acq_rel); }
+void shard_release(uint16_t s) {
+  HZ3_SCHED_POINT_N("shard", "release", &g_shards[s].sharers, s);
+  g_shards[s].sharers.fetch_sub(1, std::memory_order_acq_rel);
+  HZ3_SCHED_POINT_N("shard", "released", &g_shards[s].sharers, s);
+}
 
 uint32_t shard_sharers(uint16_t s) { return g_shards[s].sharers.load(std::memory_order_relaxed); }
 
