@@ -123,7 +123,7 @@ void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint
 // handed over unwalked is checked here at its head only; the rest node by
 // node as the bin hands them out (bin_pop_check), so the check does not
 // bring back the cold walk the handover avoids.
-static void refill_check(const BoxCtx& ctx, const Batch& b) {
+[[maybe_unused]] static void refill_check(const BoxCtx& ctx, const Batch& b) {
   if (b.tail) {
     list_check(ctx, b.head, b.tail, b.n);
   } else if (const char* why = object_defect(b.head, ctx.shard, ctx.sc)) {
