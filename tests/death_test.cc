@@ -397,6 +397,28 @@ TEST(FreeDeath, DoubleFreeLocal) {
   hz3_free(p);
 }
 
+#if HZ3_FLIGHT_RECORDER
+// The flight recorder: the FAILFAST line is followed by the failing thread's
+// last box operations, oldest first (its flush into central, then the refill
+// that popped the objects back), newest last.
+TEST(FlightRecorderDeath, RingFollowsFailfastLine) {
+  const std::string sc = std::to_string(size_to_class(48));
+  EXPECT_DEATH(
+      {
+        void* a = hz3_malloc(48);
+        hz3_free(a);
+        hz3_debug_flush_thread();  // the bin goes to central: "push central"
+        void* p = hz3_malloc(48);  // the refill pops it back: "pop central"
+        hz3_free(p);
+        hz3_free(p);
+      },
+      "hz3: FAILFAST double_free where=tcache .*\n"
+      "hz3-flight: failing thread shard=[0-9]+ ops=[0-9]+, last [0-9]+ oldest first\n"
+      ".*hz3-flight:   push central shard=[0-9]+ sc=" + sc + " ptr=" HEX " n=[0-9]+ t=-[0-9]+\n"
+      "hz3-flight:   pop central shard=[0-9]+ sc=" + sc + " ptr=" HEX " n=[0-9]+ t=-[0-9]+\n$");
+}
+#endif
+
 TEST(FreeDeath, DoubleFreeRemote) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(

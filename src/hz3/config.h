@@ -15,6 +15,7 @@
 // | HZ3_XFER_STRUCT_FAILFAST      | 0/1    | 0                               | xfer structure invariants (both forms)
 // | HZ3_S86_CENTRAL_SHADOW        | 0/1    | 0                               | debug shadow of mutex central (dup/next)
 // | HZ3_FREE_FAILFAST             | 0/1    | HZ3_LIST_FAILFAST               | free() checks start-of-object, double free at bin head
+// | HZ3_FLIGHT_RECORDER           | 0/1    | any fail-fast flag above        | per-thread ring of box operations, printed after a FAILFAST line
 // | HZ3_SCHED                     | 0/1    | 0                               | schedule build: schedule points call the cooperative
 // |                               |        |                                 | scheduler (sched.h), locks yield, mappings are deterministic
 //
@@ -68,6 +69,13 @@
 #ifndef HZ3_SCHED
 #define HZ3_SCHED 0
 #endif
+#ifndef HZ3_FLIGHT_RECORDER
+#if HZ3_S142_FAILFAST || HZ3_LIST_FAILFAST || HZ3_XFER_STRUCT_FAILFAST || HZ3_FREE_FAILFAST
+#define HZ3_FLIGHT_RECORDER 1
+#else
+#define HZ3_FLIGHT_RECORDER 0
+#endif
+#endif
 
 // Every boolean flag must be exactly 0 or 1: a typo like =2 or =on is refused.
 #define HZ3_IS_BOOL_(x) ((x) == 0 || (x) == 1)
@@ -75,7 +83,8 @@
     !HZ3_IS_BOOL_(HZ3_SHARD_COLLISION_FAILFAST) || !HZ3_IS_BOOL_(HZ3_OWNER_EXCL_ALWAYS) || \
     !HZ3_IS_BOOL_(HZ3_S142_FAILFAST) || !HZ3_IS_BOOL_(HZ3_LIST_FAILFAST) ||                \
     !HZ3_IS_BOOL_(HZ3_XFER_STRUCT_FAILFAST) || !HZ3_IS_BOOL_(HZ3_S86_CENTRAL_SHADOW) ||    \
-    !HZ3_IS_BOOL_(HZ3_FREE_FAILFAST) || !HZ3_IS_BOOL_(HZ3_SCHED)
+    !HZ3_IS_BOOL_(HZ3_FREE_FAILFAST) || !HZ3_IS_BOOL_(HZ3_SCHED) ||               \
+    !HZ3_IS_BOOL_(HZ3_FLIGHT_RECORDER)
 #error "hz3 config [flag-not-boolean]: every HZ3_* switch must be 0 or 1"
 #endif
 #if HZ3_NUM_SHARDS < 1 || HZ3_NUM_SHARDS > 4094
@@ -106,6 +115,7 @@ inline constexpr bool kXferStructFailfast = HZ3_XFER_STRUCT_FAILFAST;
 inline constexpr bool kS86Shadow = HZ3_S86_CENTRAL_SHADOW;
 inline constexpr bool kFreeFailfast = HZ3_FREE_FAILFAST;
 inline constexpr bool kSched = HZ3_SCHED;
+inline constexpr bool kFlightRecorder = HZ3_FLIGHT_RECORDER;
 
 // Derived: which owner-only paths take the shard's OwnerExcl lock.
 inline constexpr bool kOwnerExclPop = kOwnerExclAlways;

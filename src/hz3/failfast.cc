@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "hz3/config.h"
+#include "hz3/flight_recorder.h"
 #include "hz3/sched_point.h"
 
 namespace hz3 {
@@ -69,6 +70,7 @@ void failfast(const char* check, const char* where, int shard, int sc, const voi
   if (detail && *detail) line.str(" ").str(detail);
   line.str("\n");
   line.write_stderr();
+  if constexpr (kFlightRecorder) flight_dump();  // the threads' last box operations
 #if HZ3_SCHED
   sched::dump_trace();  // the interleaving that led here, after the one greppable line
 #endif

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "hz3/mutex.h"
+#include "hz3/thread_cache.h"
 
 namespace hz3 {
 namespace {
@@ -43,6 +44,7 @@ void* large_alloc(size_t size, size_t align) {
     ++g_large_count;
   }
   granule_set(user, far ? GranuleKind::kLargeFar : GranuleKind::kLarge);
+  flight_note(FlightOp::kLargeMap, FlightBox::kLarge, 0, 0, user, static_cast<uint32_t>(len >> 12));
   return user;
 }
 
@@ -54,6 +56,7 @@ LargeHeader* large_header(const void* p, GranuleKind kind) {
 }
 
 void large_free(LargeHeader* h) {
+  flight_note(FlightOp::kLargeUnmap, FlightBox::kLarge, 0, 0, h->user, static_cast<uint32_t>(h->map_len >> 12));
   {
     LockGuard g(g_large_lock);
     if (h->prev) h->prev->next = h->next; else g_large_list = h->next;

@@ -5,6 +5,7 @@
 #include "hz3/list_failfast.h"
 #include "hz3/sched_point.h"
 #include "hz3/segment_map.h"
+#include "hz3/thread_cache.h"
 
 namespace hz3 {
 
@@ -108,6 +109,7 @@ uint32_t shard_sharers(uint16_t s) { return g_shards[s].sharers.load(std::memory
 
 void push_remote_list(uint16_t owner, uint32_t sc, void* head, void* tail, uint32_t n) {
   BoxCtx ctx = ctx_of(owner, sc, "xfer");
+  flight_note(FlightOp::kPush, FlightBox::kXfer, owner, sc, head, n);
   if constexpr (kListFailfast) list_check(ctx, head, tail, n);
   if (!shard_at(owner).xfer[sc].push(ctx, head, tail, n))
     central_push_list(owner, sc, head, tail, n);  // mutex xfer full: overflow (S42)
@@ -115,6 +117,7 @@ void push_remote_list(uint16_t owner, uint32_t sc, void* head, void* tail, uint3
 
 void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint32_t n) {
   BoxCtx ctx = ctx_of(shard, sc, "central");
+  flight_note(FlightOp::kPush, FlightBox::kCentral, shard, sc, head, n);
   if constexpr (kListFailfast) list_check(ctx, head, tail, n);
   shard_at(shard).central[sc].push(ctx, head, tail, n);
 }
@@ -140,6 +143,7 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
   if (s.xfer[sc].pending()) {
     BoxCtx ctx = ctx_of(shard, sc, "xfer");
     if (s.xfer[sc].pop(ctx, want, limit, part)) {
+      flight_note(FlightOp::kPop, FlightBox::kXfer, shard, sc, part.head, part.n);
       if constexpr (kListFailfast) refill_check(ctx, part);
       out = part;
     }
@@ -147,6 +151,7 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
   if (out.n < want && s.central[sc].pending()) {
     BoxCtx ctx = ctx_of(shard, sc, "central");
     if (s.central[sc].pop(ctx, want - out.n, limit - out.n, part)) {
+      flight_note(FlightOp::kPop, FlightBox::kCentral, shard, sc, part.head, part.n);
       if constexpr (kListFailfast) {
         refill_check(ctx, part);
         // Neither tail known: the join walks the xfer part, so check it first.
@@ -157,7 +162,10 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
   }
   if (out.n == 0) {
     OwnerExclCarveGuard carve_guard(s.excl.mutex());
-    if (carve(shard, sc, want, part)) out = part;
+    if (carve(shard, sc, want, part)) {
+      flight_note(FlightOp::kCarve, FlightBox::kPage, shard, sc, part.head, part.n);
+      out = part;
+    }
   }
   return out.n;
 }

@@ -57,6 +57,7 @@ ThreadCache* thread_cache_init() {
   tc = new (tc) ThreadCache;
   for (uint32_t sc = 0; sc < kNumClasses; ++sc) tc->bins[sc].cap = class_cap(sc);
   tc->shard = shard_claim();
+  tc->flight.note(FlightOp::kClaim, FlightBox::kShard, tc->shard, 0, nullptr, 0);
   {
     LockGuard g(g_registry_lock);
     tc->reg_next = g_registry;
@@ -83,7 +84,9 @@ void thread_cache_flush(ThreadCache* tc) {
 void thread_cache_teardown() {
   ThreadCache* tc = t_cache;
   if (cache_is_empty_sentinel(tc)) return;
+  tc->flight.note(FlightOp::kFlush, FlightBox::kCache, tc->shard, 0, nullptr, 0);
   thread_cache_flush(tc);
+  tc->flight.note(FlightOp::kRelease, FlightBox::kShard, tc->shard, 0, nullptr, 0);
   // Back to the sentinel before the shard is released: any later call from
   // this thread (another TLS destructor) sets up a fresh cache.
   t_cache = &g_empty_cache;
@@ -116,6 +119,8 @@ void registry_for_each(void (*fn)(ThreadCache*, void*), void* arg) {
   LockGuard g(g_registry_lock);
   for (ThreadCache* tc = g_registry; tc; tc = tc->reg_next) fn(tc, arg);
 }
+
+ThreadCache* registry_head_unlocked() { return g_registry; }
 
 void registry_fork_lock() { g_registry_lock.lock(); }
 void registry_fork_unlock() { g_registry_lock.unlock(); }

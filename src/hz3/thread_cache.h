@@ -10,6 +10,7 @@
 #pragma once
 #include <cstdint>
 
+#include "hz3/flight_recorder.h"
 #include "hz3/platform.h"
 #include "hz3/remote_stash.h"
 #include "hz3/size_class.h"
@@ -28,6 +29,7 @@ struct ThreadCache {
   RemoteStash stash;
   ThreadCache* reg_prev = nullptr;  // registry, under the registry lock
   ThreadCache* reg_next = nullptr;
+  [[no_unique_address]] FlightRing flight;  // empty unless HZ3_FLIGHT_RECORDER
 };
 
 extern ThreadCache g_empty_cache;
@@ -45,8 +47,20 @@ void thread_cache_teardown();
 // objects) to central, and put the cap back to the class cap.
 void bin_drain(ThreadCache* tc, uint32_t sc);
 
+// A flight-recorder note in the calling thread's ring (nothing before its
+// cache is set up, nor in builds without the recorder).
+HZ3_ALWAYS_INLINE void flight_note(FlightOp op, FlightBox box, uint16_t shard, uint32_t sc,
+                                   const void* ptr, uint32_t n) {
+  if constexpr (kFlightRecorder) {
+    ThreadCache* tc = t_cache;
+    if (!cache_is_empty_sentinel(tc)) tc->flight.note(op, box, shard, sc, ptr, n);
+  }
+}
+
 // Registry walk (heap check); fn gets every live cache under the registry lock.
 void registry_for_each(void (*fn)(ThreadCache*, void*), void* arg);
+// First live cache, read without the lock (only for the dump of a failing process).
+ThreadCache* registry_head_unlocked();
 void registry_fork_lock();
 void registry_fork_unlock();
 
