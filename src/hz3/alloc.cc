@@ -33,6 +33,8 @@ void build_config_line() {
   g_config.kv("xfer_struct_failfast", kXferStructFailfast);
   g_config.kv("s86_shadow", kS86Shadow);
   g_config.kv("free_failfast", kFreeFailfast);
+  g_config.kv("flight_recorder", kFlightRecorder);
+  g_config.kv("sched", kSched);
   g_config.kv("classes", kNumClasses);
   g_config.kv("max_class", kMaxClassSize);
   g_config.kv("segment", kSegmentSize);
