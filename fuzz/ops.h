@@ -41,8 +41,16 @@
 // (deterministic: hz3_debug_thread_detach() in thread order, the workers stay
 // parked; free-running: flush and exit), then hz3_debug_heap_check_or_die(nullptr, 0).
 //
+// Scheduled mode (sched_fuzz, the schedule build): the program is split into
+// per-thread streams as in free-running mode, but THREAD t and XFER's
+// destination are taken modulo the input's thread count, the caller runs each
+// stream on a thread of the cooperative scheduler (sched_prepare, sched_run,
+// sched_finish), every op is reported through Config::note for the trace, and
+// waiting steps aside through Config::wait instead of spinning.
+//
 // Oracle violations print one line
 //   hz3-fuzz: ORACLE <what> op=<index> thread=<t> slot=<s> ...
+// then call after_oracle_line (when set: sched_fuzz prints its trace there),
 // and abort(). HZ3_FUZZ_SELFTEST=tag (environment) corrupts one byte of the
 // first object freed or reallocated, to prove the oracle fires.
 #pragma once
@@ -159,10 +167,14 @@ struct Obj {
   int owner = -1;    // logical thread that allocated it
 };
 
+// Called after an ORACLE line, before abort() (sched_fuzz: the schedule trace).
+inline void (*after_oracle_line)() = nullptr;
+
 [[noreturn]] __attribute__((noinline)) inline void oracle_fail(const char* what, size_t op, int t,
                                                                int slot, const char* extra) {
   fprintf(stderr, "hz3-fuzz: ORACLE %s op=%zu thread=%d slot=%d %s\n", what, op, t, slot, extra);
   fflush(stderr);
+  if (after_oracle_line) after_oracle_line();
   abort();
 }
 
@@ -179,6 +191,9 @@ struct Config {
   bool allow_bind = false;          // BIND runs hz3_debug_bind_shard (collision_fuzz)
   bool allow_free_running = false;  // flags bit 0 honoured (collision_fuzz)
   bool bind_is_noop = false;        // collision failfast lane: BIND documented no-op
+  // Scheduled mode only (sched_fuzz); the other modes never call them.
+  void (*note)(const char* what, const void* ptr, uint64_t n) = nullptr;  // an op, for the trace
+  void (*wait)() = nullptr;  // step aside while other threads finish (sched::yield)
 };
 
 class Machine {
@@ -213,6 +228,7 @@ class Machine {
     int id = 0;
     // free-running
     std::vector<uint8_t> prog;
+    std::vector<uint32_t> opidx;  // scheduled: 1-based program index of each op of prog
     std::mutex mail_mu;
     std::vector<Mail> mail;
   };
@@ -248,6 +264,7 @@ class Machine {
     return *v;
   }
   std::atomic<int> done_running_{0};
+  int nmod_ = kMaxThreads;  // THREAD and XFER destinations are taken modulo this (scheduled: nthreads)
   std::atomic<uint32_t> atag_{1};
 
   // ---- oracle -------------------------------------------------------------------
@@ -450,7 +467,7 @@ class Machine {
         break;
       case kXfer: {
         int s = slot_of(a[0]);
-        int to = a[1] % kMaxThreads;
+        int to = a[1] % nmod_;
         Obj& o = slotbase[s];
         if (!o.p) break;
         Thr& d = thr_[to];
@@ -732,6 +749,130 @@ class Machine {
     }
     for (int i = 0; i < kMaxThreads; ++i)
       if (used[i]) pthread_join(thr_[i].th, nullptr);
+  }
+
+ public:
+  // ---- scheduled mode (sched_fuzz) ----------------------------------------------------
+  // The Machine's data is the op program alone (no version or flags bytes).
+  // sched_prepare splits it into `nthreads` streams on the controller;
+  // sched_run(t) runs stream t on scheduled thread t (between the scheduler's
+  // thread_enter and thread_leave); sched_finish checks conservation on the
+  // controller once every thread has left.
+  void sched_prepare(int nthreads) {
+    free_mode_ = true;
+    selftest_armed_ = selftest_mode() == 1;
+    live_.clear();
+    nmod_ = nthreads;
+    nthreads_free_ = nthreads;
+    int t = 0;
+    size_t idx = 0;
+    for (size_t pos = 0; pos < size_;) {
+      uint8_t op = data_[pos] % kNumOps;
+      size_t n = 1 + kOperandBytes[op];
+      if (pos + n > size_) break;
+      ++idx;
+      if (op == kThread) {
+        t = data_[pos + 1] % nthreads;
+      } else {
+        thr_[t].prog.push_back(op);
+        thr_[t].prog.insert(thr_[t].prog.end(), data_ + pos + 1, data_ + pos + n);
+        thr_[t].opidx.push_back(uint32_t(idx));
+      }
+      pos += n;
+    }
+    for (int i = 0; i < kMaxThreads; ++i) {
+      thr_[i].m = this;
+      thr_[i].id = i;
+    }
+  }
+  void sched_run(int t) {
+    Thr& me = thr_[t];
+    const int base = t * kSlotsPerThreadFree;
+    Obj* mine = slots_ + base;
+    const std::vector<uint8_t>& p = me.prog;
+    size_t i = 0, k = 0, oi = 0;
+    while (i < p.size()) {
+      uint8_t op = p[i];
+      const uint8_t* a = p.data() + i + 1;
+      i += 1 + kOperandBytes[op];
+      oi = me.opidx[k++];
+      sched_op(oi, op, a, t, mine, base);
+      sched_drain(t, oi);
+    }
+    done_running_.fetch_add(1, std::memory_order_acq_rel);
+    while (done_running_.load(std::memory_order_acquire) < nthreads_free_) {
+      sched_drain(t, oi);
+      cfg_.wait();
+    }
+    sched_drain(t, oi);  // nobody sends any more
+    for (int s = 0; s < kSlotsPerThreadFree; ++s)
+      if (mine[s].p) {
+        cfg_.note("END.FREE", mine[s].p, mine[s].size);
+        release(mine[s], oi, t, base + s);
+      }
+    cfg_.note("DETACH", nullptr, 0);
+    hz3_debug_thread_detach();
+  }
+  void sched_finish() { hz3_debug_heap_check_or_die(nullptr, 0); }
+
+ private:
+  static const char* xfer_name(int to) {
+    static constexpr const char* kNames[kMaxThreads] = {"XFER->t0", "XFER->t1", "XFER->t2", "XFER->t3",
+                                                        "XFER->t4", "XFER->t5", "XFER->t6", "XFER->t7"};
+    return kNames[to];
+  }
+  static const char* bind_name(int shard) {
+    static constexpr const char* kNames[8] = {"BIND->s0", "BIND->s1", "BIND->s2", "BIND->s3",
+                                              "BIND->s4", "BIND->s5", "BIND->s6", "BIND->s7"};
+    return shard < 8 ? kNames[shard] : "BIND";
+  }
+  // One op of a scheduled stream, reported for the trace: an op that frees,
+  // reads or moves an object when it starts (its box steps follow), an
+  // allocation when it returns (its box steps come before it).
+  void sched_op(size_t oi, uint8_t op, const uint8_t* a, int t, Obj* mine, int base) {
+    switch (op) {
+      case kExit:
+        cfg_.note("EXIT", nullptr, 0);
+        hz3_debug_thread_detach();
+        return;
+      case kFlush: cfg_.note("FLUSH", nullptr, 0); break;
+      case kBind: {
+        unsigned shard = a[0] % hz3_num_shards();
+        cfg_.note(bind_name(int(shard)), nullptr, shard);
+        break;
+      }
+      case kFree:
+      case kUsable: {
+        const Obj& o = mine[a[0] % kSlotsPerThreadFree];
+        cfg_.note(kOpNames[op], o.p, o.size);
+        break;
+      }
+      case kXfer: {
+        const Obj& o = mine[a[0] % kSlotsPerThreadFree];
+        cfg_.note(xfer_name(a[1] % nmod_), o.p, o.size);
+        break;
+      }
+      default: break;
+    }
+    exec(oi, a, op, t, mine, kSlotsPerThreadFree, base);
+    if (op == kMalloc || op == kCalloc || op == kRealloc || op == kMemalign) {
+      const Obj& o = mine[a[0] % kSlotsPerThreadFree];
+      cfg_.note(kOpNames[op], o.p, o.size);
+    }
+  }
+  // Frees what other threads (or this one) mailed to t: remote frees.
+  void sched_drain(int t, size_t oi) {
+    Thr& me = thr_[t];
+    std::vector<Mail> mail;
+    {
+      std::lock_guard<std::mutex> g(me.mail_mu);
+      if (me.mail.empty()) return;
+      mail.swap(me.mail);
+    }
+    for (Mail& m : mail) {
+      cfg_.note(m.o.owner == t ? "MAIL.FREE(local)" : "MAIL.FREE(remote)", m.o.p, m.o.size);
+      release(m.o, oi, t, m.from_slot);
+    }
   }
 };
 
