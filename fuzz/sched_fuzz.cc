@@ -51,8 +51,10 @@
 // freed remotely once more before its thread detaches (the ctest
 // replay.sched_fuzz.bitexact runs both in fresh processes and diffs);
 // HZ3_SCHED_FUZZ_TRACE=1 prints a summary line and the trace after every
-// input, failing or not.
+// input, failing or not; HZ3_SCHED_FUZZ_PIN=0 leaves the threads unpinned
+// (by default the pool and the caller share the caller's CPU per input).
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 
 #include <algorithm>
@@ -199,6 +201,7 @@ enum { kRun = 0, kWarmAttach = 1, kWarmDetach = 2 };
 
 struct Pool {
   Worker w[kPoolThreads];
+  cpu_set_t cpu;  // the CPU the workers are pinned to (empty before the first input)
 };
 sem_t g_warm_done;  // a worker finished its warm-up
 
@@ -228,6 +231,7 @@ void* worker_main(void* arg) {
 Pool& pool() {
   static Pool* p = [] {
     Pool* q = new Pool;
+    CPU_ZERO(&q->cpu);
     sem_init(&g_warm_done, 0, 0);
     for (int i = 0; i < kPoolThreads; ++i) {
       Worker& w = q->w[i];
@@ -256,6 +260,14 @@ Pool& pool() {
   return *p;
 }
 
+bool pin_workers() {  // HZ3_SCHED_FUZZ_PIN=0: no pinning
+  static bool on = [] {
+    const char* e = getenv("HZ3_SCHED_FUZZ_PIN");
+    return !(e && e[0] == '0');
+  }();
+  return on;
+}
+
 bool trace_every_input() {
   static bool on = [] {
     const char* e = getenv("HZ3_SCHED_FUZZ_TRACE");
@@ -282,6 +294,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t nsched = len < avail ? avail - len : 0;
 
   Pool& p = pool();
+  // One thread runs at a time, so every switch is a semaphore hand-off: the
+  // workers and the caller share one CPU for the input (a direct switch, no
+  // cross-CPU wake-up; steadier exec/s on a busy machine, see fuzz/README.md).
+  // The workers follow the caller's CPU between inputs, so fuzzers started
+  // together spread out. HZ3_SCHED_FUZZ_PIN=0 turns it off.
+  int here = pin_workers() ? sched_getcpu() : -1;
+  if (here >= 0 && !CPU_ISSET(here, &p.cpu)) {
+    CPU_ZERO(&p.cpu);
+    CPU_SET(here, &p.cpu);
+    for (Worker& w : p.w) pthread_setaffinity_np(w.th, sizeof p.cpu, &p.cpu);
+  }
+  cpu_set_t saved;
+  bool pinned = CPU_COUNT(&p.cpu) > 0 &&
+                pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0 &&
+                pthread_setaffinity_np(pthread_self(), sizeof p.cpu, &p.cpu) == 0;
   g_trace_dumped = false;
   unpoison_granules();  // what the previous input (or the warm-up) carved
   hz3::sched::heap_reset();
@@ -315,5 +342,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     hz3::sched::dump_trace();
   }
   m.sched_finish();
+  if (pinned) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
   return 0;
 }
