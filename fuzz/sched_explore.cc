@@ -1128,6 +1128,7 @@ Stats explore(const Scenario& s, int bound, bool por, uint64_t max_runs) {
   x.record_frames = true;
   x.replaying = false;
   auto t0 = std::chrono::steady_clock::now();
+  auto last_progress = t0;
   for (;;) {
     ++x.run_index;
     bool complete = run_once(s);
@@ -1159,9 +1160,28 @@ Stats explore(const Scenario& s, int bound, bool por, uint64_t max_runs) {
       st.cut = true;
       break;
     }
+    if ((st.runs & 0x3fff) == 0) {  // a progress line every 30 s on long explorations
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_progress > std::chrono::seconds(30)) {
+        last_progress = now;
+        fprintf(stderr, "hz3-explore: progress scenario=%s runs=%llu sleep_blocked=%llu depth_of_branch=%zu\n",
+                s.name.c_str(), (unsigned long long)st.runs, (unsigned long long)st.blocked, x.forced_len);
+      }
+    }
   }
   st.secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return st;
+}
+
+// A digest of the set of outcomes, to compare two explorations of one
+// scenario (with and without sleep sets, or bounded) beyond their counts.
+std::string digest(const std::set<uint64_t>& v) {
+  if (v.empty()) return "";
+  uint64_t h = 1469598103934665603ull;
+  for (uint64_t o : v) h = (h ^ o) * 1099511628211ull;
+  char b[40];
+  snprintf(b, sizeof b, " outcome_digest=%016llx", (unsigned long long)h);
+  return b;
 }
 
 void usage() {
@@ -1279,10 +1299,10 @@ int main(int argc, char** argv) {
     else if (bound >= 0) ++nbounded;
     else ++nfull;
     printf("hz3-explore: scenario=%s threads=%d ops=%d runs=%llu complete=%llu sleep_blocked=%llu "
-           "outcomes=%s max_depth=%zu max_preemptions=%u preemption_bound=%s por=%s result=%s seconds=%.2f\n",
+           "outcomes=%s%s max_depth=%zu max_preemptions=%u preemption_bound=%s por=%s result=%s seconds=%.2f\n",
            s->name.c_str(), s->nthreads, s->ops, (unsigned long long)st.runs,
            (unsigned long long)(st.runs - st.blocked), (unsigned long long)st.blocked,
-           s->por_ok ? std::to_string(st.outcomes.size()).c_str() : "-", st.max_depth,
+           s->por_ok ? std::to_string(st.outcomes.size()).c_str() : "-", digest(st.outcomes).c_str(), st.max_depth,
            st.max_preempt, bound < 0 ? "none" : std::to_string(bound).c_str(), por ? "sleep" : "none", result,
            st.secs);
     if (coverage) {
