@@ -123,6 +123,7 @@ void install_dumpers() {
 // stays within one page and the allocation that carved hands out an object of
 // it, so the granules seen cover every segment that was poisoned.
 constexpr uintptr_t kGranule = uintptr_t(4) << 20;
+constexpr uint64_t kLargeAbove = uint64_t(64) << 10;  // larger requests are large mappings
 std::vector<uintptr_t>& granules() {
   static std::vector<uintptr_t>* v = [] {
     auto* g = new std::vector<uintptr_t>;
@@ -160,9 +161,11 @@ bool selftest_double_free() {
 const void* g_df_ptr = nullptr;  // the object to free twice
 bool g_df_done = false;
 
-// Every op goes into the trace (and its object's granule is remembered).
+// Every op goes into the trace (and the granule of a size-class object is
+// remembered; large mappings, over 64 KiB, are never poisoned and have their
+// own 4 MiB-aligned granules).
 void note(const char* what, const void* ptr, uint64_t n) {
-  remember_granule(ptr);
+  if (n <= kLargeAbove) remember_granule(ptr);
   hz3::sched::note("op", what, ptr, n);
   if (selftest_double_free() && !g_df_done) {
     if (!g_df_ptr && strcmp(what, "MAIL.FREE(remote)") == 0) {
@@ -310,6 +313,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0 &&
                 pthread_setaffinity_np(pthread_self(), sizeof p.cpu, &p.cpu) == 0;
   g_trace_dumped = false;
+  g_df_ptr = nullptr;
+  g_df_done = false;
   unpoison_granules();  // what the previous input (or the warm-up) carved
   hz3::sched::heap_reset();
 
