@@ -18,17 +18,19 @@ void* os_map(size_t bytes) {
 // Schedule build: segments and large mappings come from a fixed region, in
 // order, so a replayed input gets the same addresses in a fresh process
 // (sched_fuzz's crash files replay bit-exactly). os_region_reset() starts the
-// region over once the heap is empty (hz3_debug_sched_reset).
+// region over once the heap is empty (sched::heap_reset). A request the
+// region cannot hold (a huge alignment, or a process that never resets and
+// runs past the region's end) takes the ordinary path below.
 namespace {
 constexpr uintptr_t kRegionBase = uintptr_t{0x200000000000};  // 32 TiB: clear of ASan's shadow and heap
-constinit uintptr_t g_region_next = kRegionBase;                // under the controller's baton or quiescent
-}  // namespace
+constexpr uintptr_t kRegionEnd = uintptr_t{0x400000000000};   // 64 TiB
+constinit uintptr_t g_region_next = kRegionBase;  // under the scheduler's baton, or quiescent
 
-void* os_map_aligned(size_t bytes, size_t align) {
-  if (bytes + align < bytes) return nullptr;
+void* region_map(size_t bytes, size_t align) {
   bytes = align_up(bytes, 4096);
-  for (int tries = 0; tries < 64; ++tries) {
+  for (int tries = 0; tries < 8; ++tries) {
     uintptr_t at = align_up(g_region_next, align);
+    if (at < g_region_next || at > kRegionEnd || kRegionEnd - at < bytes) return nullptr;
     void* p = ::mmap(reinterpret_cast<void*>(at), bytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (p == reinterpret_cast<void*>(at)) {
@@ -36,15 +38,20 @@ void* os_map_aligned(size_t bytes, size_t align) {
       return p;
     }
     if (p != MAP_FAILED) ::munmap(p, bytes);  // a kernel without MAP_FIXED_NOREPLACE
-    g_region_next = at + align_up(bytes, align);
+    g_region_next = at + bytes;               // taken by someone else: try past it
   }
   return nullptr;
 }
+}  // namespace
 
 void os_region_reset() { g_region_next = kRegionBase; }
-#else
+#endif
+
 void* os_map_aligned(size_t bytes, size_t align) {
   if (bytes + align < bytes) return nullptr;
+#if HZ3_SCHED
+  if (void* p = region_map(bytes, align)) return p;
+#endif
   char* raw = static_cast<char*>(os_map(bytes + align));
   if (!raw) return nullptr;
   uintptr_t start = align_up(reinterpret_cast<uintptr_t>(raw), align);
@@ -54,8 +61,6 @@ void* os_map_aligned(size_t bytes, size_t align) {
   if (trail) ::munmap(reinterpret_cast<char*>(start) + bytes, trail);
   return reinterpret_cast<void*>(start);
 }
-
-#endif
 
 void os_unmap(void* p, size_t bytes) { ::munmap(p, bytes); }
 

@@ -89,7 +89,13 @@ bool on_scheduled_thread();
 // run gets the same shards and the same addresses in any process. Only with
 // no thread attached (every one detached) and no large object live: anything
 // else is a FAILFAST sched_reset_not_quiescent line. Free objects are dropped
-// with their segments.
+// with their segments. Kept across a reset: the recycled thread caches and
+// the metadata arena, so a thread's first attach after a reset takes a
+// recycled cache (registry lock only) where a fresh process's first attach
+// allocates one (metadata lock too): a harness that wants the same schedule
+// points in both warms up by attaching and detaching each of its threads once
+// before its first run (sched_fuzz does). The trace prints hz3's globals
+// (locks, boxes) by address: link the harness without PIE for those to repeat.
 void heap_reset();
 
 }  // namespace hz3::sched

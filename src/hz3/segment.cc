@@ -2,6 +2,7 @@
 
 #include <new>
 
+#include "hz3/asan_poison.h"
 #include "hz3/config.h"
 #include "hz3/mutex.h"
 #include "hz3/segment_map.h"
@@ -40,6 +41,9 @@ void segments_reset() {
   while (Segment* seg = g_segment_list) {
     g_segment_list = seg->next_segment;
     granule_set(seg, GranuleKind::kNone);
+    // Free objects stay poisoned in ASan's shadow after the unmap, and the
+    // next run maps the same addresses: clear it first.
+    asan_unpoison(seg, kSegmentSize);
     os_unmap(seg, kSegmentSize);
   }
 }
