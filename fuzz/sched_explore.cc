@@ -492,8 +492,15 @@ constexpr uint32_t kNodesPerThread = 16;
 constexpr uint32_t kPool = kNodesPerThread * kMaxThreads;
 constexpr uint32_t kDrainAll = 1u << 20;
 Node g_pool[kPool];
+// Serializes the consumers of the two-consumer scenarios (OwnerExcl's role).
+// Outside every box region, so its lock steps conflict with everything; and
+// those scenarios take no sleep sets anyway: a consumer's "pop.leave" step
+// runs on into the unlock, which the footprint table calls local.
+constinit hz3::Mutex g_excl;
 
-enum class OpK : uint8_t { kPush, kPop, kRepush };
+// kPopExcl: the pop under g_excl, a stand-in for the shard's OwnerExcl when
+// two consumers share a box (their pops serialized, as under a collision).
+enum class OpK : uint8_t { kPush, kPop, kRepush, kPopExcl };
 struct BoxOp {
   OpK k;
   uint32_t a;  // push/repush: objects; pop: want
@@ -729,6 +736,13 @@ struct BoxScenario {
           collect(me, b, op.a, op.b);
           break;
         }
+        case OpK::kPopExcl: {
+          g_excl.lock();
+          hz3::Batch b = fam.pop(op.a, op.b);
+          g_excl.unlock();
+          collect(me, b, op.a, op.b);
+          break;
+        }
       }
     }
   }
@@ -940,6 +954,12 @@ const std::vector<BoxOp> kCentral3[kMaxThreads] = {
     {{OpK::kPush, 3, 0}},
     {{OpK::kPush, 1, 0}},
     {{OpK::kPop, 1, 1}, {OpK::kRepush, 1, 0}, {OpK::kPop, kDrainAll, kDrainAll}}};
+// Two consumers of one box, serialized by g_excl (collision under OwnerExcl):
+// the consumer token must never see them overlap.
+const std::vector<BoxOp> kCentralExcl3[kMaxThreads] = {
+    {{OpK::kPush, 2, 0}, {OpK::kPush, 1, 0}},
+    {{OpK::kPopExcl, 1, 1}, {OpK::kRepush, 1, 0}, {OpK::kPopExcl, kDrainAll, kDrainAll}},
+    {{OpK::kPopExcl, 1, 2}, {OpK::kPopExcl, kDrainAll, kDrainAll}}};
 
 template <class Fam, const std::vector<BoxOp>* P>
 void box_setup() {
@@ -973,6 +993,9 @@ std::string describe(const std::vector<BoxOp>* p, int nthreads) {
       char b[48];
       if (op.k == OpK::kPush) snprintf(b, sizeof b, " push%u", op.a);
       else if (op.k == OpK::kRepush) snprintf(b, sizeof b, " repush%u", op.a);
+      else if (op.k == OpK::kPopExcl && op.a == kDrainAll) snprintf(b, sizeof b, " excl-drain");
+      else if (op.k == OpK::kPopExcl && op.a == op.b) snprintf(b, sizeof b, " excl-pop%u", op.a);
+      else if (op.k == OpK::kPopExcl) snprintf(b, sizeof b, " excl-pop%u/lim%u", op.a, op.b);
       else if (op.a == kDrainAll) snprintf(b, sizeof b, " drain");
       else if (op.a == op.b) snprintf(b, sizeof b, " pop%u", op.a);
       else snprintf(b, sizeof b, " pop%u/lim%u", op.a, op.b);
@@ -983,13 +1006,13 @@ std::string describe(const std::vector<BoxOp>* p, int nthreads) {
 }
 
 template <class Fam, const std::vector<BoxOp>* P>
-Scenario box_scenario(const char* base, int nthreads) {
+Scenario box_scenario(const char* base, int nthreads, bool por_ok = true, int bound = -1) {
   return Scenario{std::string(base) + "." + Fam::kName + "." + std::to_string(nthreads) + "t",
                   nthreads,
                   count_ops(P),
                   describe(P, nthreads),
-                  true,
-                  -1,
+                  por_ok,
+                  bound,
                   false,
                   box_setup<Fam, P>,
                   box_body<Fam>,
@@ -1006,6 +1029,8 @@ std::vector<Scenario> make_scenarios() {
   v.push_back(box_scenario<CentralMutex, kCentral2>("central", 2));
   v.push_back(box_scenario<CentralLockFree, kCentral3>("central", 3));
   v.push_back(box_scenario<CentralMutex, kCentral3>("central", 3));
+  v.push_back(box_scenario<CentralLockFree, kCentralExcl3>("central_excl", 3, false, 3));
+  v.push_back(box_scenario<CentralMutex, kCentralExcl3>("central_excl", 3, false, 3));
   v.push_back(Scenario{"alloc.remote_exit.2t", 2, 15,
                        "t0: malloc a, malloc b, hand a, hand b, malloc c, free c, malloc d, malloc e, free d, "
                        "free e, take+free leftovers, detach | t1: take+free (remote), take+free, detach "
@@ -1122,6 +1147,7 @@ Stats explore(const Scenario& s, int bound, bool por, uint64_t max_runs) {
   Explorer& x = g_x;
   Stats st;
   x.scenario = s.name.c_str();
+  x.run_index = 0;  // runs are numbered per scenario
   x.frames.clear();
   x.forced_len = 0;
   x.por = por;
@@ -1302,7 +1328,8 @@ int main(int argc, char** argv) {
            "outcomes=%s%s max_depth=%zu max_preemptions=%u preemption_bound=%s por=%s result=%s seconds=%.2f\n",
            s->name.c_str(), s->nthreads, s->ops, (unsigned long long)st.runs,
            (unsigned long long)(st.runs - st.blocked), (unsigned long long)st.blocked,
-           s->por_ok ? std::to_string(st.outcomes.size()).c_str() : "-", digest(st.outcomes).c_str(), st.max_depth,
+           st.outcomes.empty() ? "-" : std::to_string(st.outcomes.size()).c_str(), digest(st.outcomes).c_str(),
+           st.max_depth,
            st.max_preempt, bound < 0 ? "none" : std::to_string(bound).c_str(), por ? "sleep" : "none", result,
            st.secs);
     if (coverage) {
