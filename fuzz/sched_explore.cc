@@ -71,7 +71,10 @@
 //     and every node it drained (nobody else can reach them after the
 //     exchange). So "push.published", "pop.enter", "pop.drained", "pop.leave"
 //     are local. This needs a single consumer per box, which every box
-//     scenario has (and the consumer token would fail fast otherwise).
+//     scenario that uses sleep sets has (and the consumer token would fail
+//     fast otherwise). The central_excl scenarios (two consumers serialized
+//     by a mutex) do not use them: there a consumer's "pop.leave" step runs
+//     on into the unlock.
 //   - MutexList / MutexSlots: a "lock acquire" or "lock blocked" step takes the
 //     mutex and runs the whole critical section to the unlock (there is no
 //     point inside), so it writes the box (all its fields and the nodes in it,
