@@ -96,7 +96,6 @@
 // and the run is counted apart (no oracle: its final state is incomplete).
 // Preemption bounds and sleep sets are not combined (the combination is not
 // complete for the bound), so --preemptions turns sleep sets off.
-#include <sanitizer/common_interface_defs.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <unistd.h>
@@ -122,6 +121,9 @@
 #include "hz3/sched.h"
 
 namespace sched = hz3::sched;
+
+// Weak: a schedule build without sanitizers links too (then no death callback).
+extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
 
 // ---- the wrapped scheduler entry points ---------------------------------------
 extern "C" {
@@ -1266,7 +1268,7 @@ int main(int argc, char** argv) {
   struct sigaction sa {};
   sa.sa_handler = on_abort;
   sigaction(SIGABRT, &sa, nullptr);
-  __sanitizer_set_death_callback(on_sanitizer_death);
+  if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(on_sanitizer_death);
   (void)hz3_config_string();  // one-time init on the controller (it never allocates from hz3)
   setvbuf(stdout, nullptr, _IOLBF, 0);
 
