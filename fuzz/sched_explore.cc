@@ -1034,6 +1034,7 @@ std::vector<Scenario> make_scenarios() {
   v.push_back(box_scenario<CentralMutex, kCentral2>("central", 2));
   v.push_back(box_scenario<CentralLockFree, kCentral3>("central", 3));
   v.push_back(box_scenario<CentralMutex, kCentral3>("central", 3));
+  // No sleep sets (see the comment at the top), a preemption bound instead.
   v.push_back(box_scenario<CentralLockFree, kCentralExcl3>("central_excl", 3, false, 3));
   v.push_back(box_scenario<CentralMutex, kCentralExcl3>("central_excl", 3, false, 3));
   v.push_back(Scenario{"alloc.remote_exit.2t", 2, 15,
@@ -1219,6 +1220,7 @@ void usage() {
   fprintf(stderr,
           "usage: sched_explore [--list] [--scenario NAME]... [--all] [--preemptions K|-1]\n"
           "                     [--por sleep|none] [--max-runs N] [--include-selfcheck] [--coverage]\n"
+          "                     [--outcomes-out FILE]\n"
           "       sched_explore --replay NAME c0,c1,...   (rerun exactly one schedule)\n");
 }
 
@@ -1231,6 +1233,7 @@ int main(int argc, char** argv) {
   bool por_opt = true;
   uint64_t max_runs = 0;
   bool list = false, include_self = false, coverage = false;
+  const char* outcomes_out = nullptr;
   const char* replay_name = nullptr;
   const char* replay_choices = nullptr;
   for (int i = 1; i < argc; ++i) {
@@ -1250,6 +1253,7 @@ int main(int argc, char** argv) {
     else if (a == "--max-runs") max_runs = strtoull(need("--max-runs"), nullptr, 10);
     else if (a == "--include-selfcheck") include_self = true;
     else if (a == "--coverage") coverage = true;
+    else if (a == "--outcomes-out") outcomes_out = need("--outcomes-out");
     else if (a == "--replay") {
       replay_name = need("--replay");
       replay_choices = need("--replay");
@@ -1337,6 +1341,13 @@ int main(int argc, char** argv) {
            st.max_depth,
            st.max_preempt, bound < 0 ? "none" : std::to_string(bound).c_str(), por ? "sleep" : "none", result,
            st.secs);
+    if (outcomes_out) {  // one line per outcome: scenario and hash, sorted
+      FILE* f = fopen(outcomes_out, "a");
+      if (f) {
+        for (uint64_t o : st.outcomes) fprintf(f, "%s %016llx\n", s->name.c_str(), (unsigned long long)o);
+        fclose(f);
+      }
+    }
     if (coverage) {
       std::string c;
       for (int i = 0; i < g_nreached; ++i)
