@@ -505,7 +505,9 @@ constinit hz3::Mutex g_excl;
 
 // kPopExcl: the pop under g_excl, a stand-in for the shard's OwnerExcl when
 // two consumers share a box (their pops serialized, as under a collision).
-enum class OpK : uint8_t { kPush, kPop, kRepush, kPopExcl };
+// kRepushOldest: re-push the objects the thread has held longest (kRepush:
+// the newest), so a node can come back on top of a different next.
+enum class OpK : uint8_t { kPush, kPop, kRepush, kPopExcl, kRepushOldest };
 struct BoxOp {
   OpK k;
   uint32_t a;  // push/repush: objects; pop: want
@@ -521,6 +523,9 @@ struct ThreadRec {
 ThreadRec g_rec[kMaxThreads];
 
 using LockFree = hz3::LockFreeMpscList<hz3::LockFreeChecks{.consumer_token = true, .structure = true}>;
+// The lock-free form with its consumer token off: only for central_mpmc,
+// which misuses the box with two unserialized consumers on purpose.
+using LockFreeNoToken = hz3::LockFreeMpscList<hz3::LockFreeChecks{.consumer_token = false, .structure = true}>;
 using MList = hz3::MutexList<false>;
 // The S42 xfer form with 2 slots instead of 8, so a few pushes reach the
 // overflow into central.
@@ -607,6 +612,30 @@ struct CentralLockFree {
   static constexpr const char* kName = "lockfree";
   Fresh<LockFree> s;
   LockFree* b = nullptr;
+  void reset() { b = s.make(); }
+  void push(void* h, void* t, uint32_t n) {
+    if (!b->push(kCentralCtx, h, t, n)) oracle("lockfree central refused a push");
+  }
+  hz3::Batch pop(uint32_t want, uint32_t limit) {
+    hz3::Batch out;
+    if (want == limit) b->pop(kCentralCtx, want, out);
+    else b->pop(kCentralCtx, want, limit, out);
+    return out;
+  }
+  bool pending() const { return b->pending(); }
+  void walk(hz3::NodeVisitor v, void* arg) const { b->walk_quiescent(v, arg); }
+  uint32_t shared_count() const { return b->debug_shared_count(); }
+};
+
+// central_mpmc: two consumers pop at once, nothing serializes them and no
+// token objects. Every pop's limit exceeds what the box can hold, so the
+// exchange-drain pop hands the whole list over and never touches priv_:
+// correct even under this misuse. A pop that reads head->next before its CAS
+// (the Treiber form the work order forbids) meets ABA here.
+struct CentralMpmcLockFree {
+  static constexpr const char* kName = "lockfree";
+  Fresh<LockFreeNoToken> s;
+  LockFreeNoToken* b = nullptr;
   void reset() { b = s.make(); }
   void push(void* h, void* t, uint32_t n) {
     if (!b->push(kCentralCtx, h, t, n)) oracle("lockfree central refused a push");
@@ -730,6 +759,18 @@ struct BoxScenario {
           Node* v[kPool];
           for (uint32_t i = 0; i < n; ++i) v[i] = r.held[r.held.size() - n + i];
           r.held.resize(r.held.size() - n);
+          hz3::Batch b = link(v, n);
+          r.pushed += n;
+          sched::note("harness", "repush", b.head, n);
+          fam.push(b.head, b.tail, n);
+          break;
+        }
+        case OpK::kRepushOldest: {
+          uint32_t n = op.a < r.held.size() ? op.a : static_cast<uint32_t>(r.held.size());
+          if (!n) break;
+          Node* v[kPool];
+          for (uint32_t i = 0; i < n; ++i) v[i] = r.held[i];
+          r.held.erase(r.held.begin(), r.held.begin() + n);
           hz3::Batch b = link(v, n);
           r.pushed += n;
           sched::note("harness", "repush", b.head, n);
@@ -961,6 +1002,13 @@ const std::vector<BoxOp> kCentral3[kMaxThreads] = {
     {{OpK::kPop, 1, 1}, {OpK::kRepush, 1, 0}, {OpK::kPop, kDrainAll, kDrainAll}}};
 // Two consumers of one box, serialized by g_excl (collision under OwnerExcl):
 // the consumer token must never see them overlap.
+// t2 pops A and B, t0 pushes D, t2 re-pushes A: the head word is A with
+// count 3 again, but A's next is D now; a pop that read B as A's next before
+// all that and CASes now would hand out B, which t2 holds.
+const std::vector<BoxOp> kCentralMpmc3[kMaxThreads] = {
+    {{OpK::kPush, 3, 0}, {OpK::kPush, 1, 0}},
+    {{OpK::kPop, 1, 64}},
+    {{OpK::kPop, 1, 64}, {OpK::kPop, 1, 64}, {OpK::kRepushOldest, 1, 0}}};
 const std::vector<BoxOp> kCentralExcl3[kMaxThreads] = {
     {{OpK::kPush, 2, 0}, {OpK::kPush, 1, 0}},
     {{OpK::kPopExcl, 1, 1}, {OpK::kRepush, 1, 0}, {OpK::kPopExcl, kDrainAll, kDrainAll}},
@@ -998,6 +1046,7 @@ std::string describe(const std::vector<BoxOp>* p, int nthreads) {
       char b[48];
       if (op.k == OpK::kPush) snprintf(b, sizeof b, " push%u", op.a);
       else if (op.k == OpK::kRepush) snprintf(b, sizeof b, " repush%u", op.a);
+      else if (op.k == OpK::kRepushOldest) snprintf(b, sizeof b, " repush-oldest%u", op.a);
       else if (op.k == OpK::kPopExcl && op.a == kDrainAll) snprintf(b, sizeof b, " excl-drain");
       else if (op.k == OpK::kPopExcl && op.a == op.b) snprintf(b, sizeof b, " excl-pop%u", op.a);
       else if (op.k == OpK::kPopExcl) snprintf(b, sizeof b, " excl-pop%u/lim%u", op.a, op.b);
@@ -1037,6 +1086,8 @@ std::vector<Scenario> make_scenarios() {
   // No sleep sets (see the comment at the top), a preemption bound instead.
   v.push_back(box_scenario<CentralLockFree, kCentralExcl3>("central_excl", 3, false, 3));
   v.push_back(box_scenario<CentralMutex, kCentralExcl3>("central_excl", 3, false, 3));
+  // Two unserialized consumers, no token: a misuse on purpose (see CentralMpmcLockFree).
+  v.push_back(box_scenario<CentralMpmcLockFree, kCentralMpmc3>("central_mpmc", 3, false, 3));
   v.push_back(Scenario{"alloc.remote_exit.2t", 2, 15,
                        "t0: malloc a, malloc b, hand a, hand b, malloc c, free c, malloc d, malloc e, free d, "
                        "free e, take+free leftovers, detach | t1: take+free (remote), take+free, detach "
