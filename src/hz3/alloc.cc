@@ -10,6 +10,7 @@
 #include <atomic>
 
 #include "hz3/failfast.h"
+#include "hz3/flight_recorder.h"
 #include "hz3/large.h"
 #include "hz3/list_failfast.h"
 #include "hz3/meta_arena.h"
@@ -93,6 +94,7 @@ void global_init() {
     return;
   }
   build_config_line();
+  if constexpr (kFlightRecorder) failfast_set_flight_dump(flight_dump);
   const char* env = getenv("HZ3_PRINT_CONFIG");  // getenv does not allocate
   if (env && env[0] == '1') {
     LineBuf line;

@@ -2,13 +2,19 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 
 #include "hz3/config.h"
-#include "hz3/flight_recorder.h"
 #include "hz3/sched_point.h"
 
 namespace hz3 {
+
+namespace {
+constinit std::atomic<FailfastHook> g_flight_dump{nullptr};
+}  // namespace
+
+void failfast_set_flight_dump(FailfastHook dump) { g_flight_dump.store(dump, std::memory_order_release); }
 
 LineBuf& LineBuf::str(const char* s) {
   while (s && *s && len_ + 1 < sizeof(buf_)) buf_[len_++] = *s++;
@@ -70,7 +76,7 @@ void failfast(const char* check, const char* where, int shard, int sc, const voi
   if (detail && *detail) line.str(" ").str(detail);
   line.str("\n");
   line.write_stderr();
-  if constexpr (kFlightRecorder) flight_dump();  // the threads' last box operations
+  if (FailfastHook dump = g_flight_dump.load(std::memory_order_acquire)) dump();  // the threads' last box operations
 #if HZ3_SCHED
   sched::dump_trace();  // the interleaving that led here, after the one greppable line
 #endif

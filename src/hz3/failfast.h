@@ -32,6 +32,12 @@ class LineBuf {
   size_t len_ = 0;
 };
 
+// The flight recorder's dump, run after the FAILFAST line once set. Set by
+// global_init (alloc.cc), so that this file does not link the thread caches
+// into programs that use only the boxes (mpsc_fuzz, the box tests).
+using FailfastHook = void (*)();
+void failfast_set_flight_dump(FailfastHook dump);
+
 // Print the FAILFAST line and abort. `detail` may be empty.
 [[noreturn]] void failfast(const char* check, const char* where, int shard,
                                                   int sc, const void* ptr, const char* detail);
