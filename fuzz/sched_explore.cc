@@ -608,10 +608,17 @@ struct XferMutex {
   uint32_t shared_count() const { return 0; }
 };
 
-struct CentralLockFree {
+// Central's lock-free form over a given box type: LockFree, or LockFreeNoToken
+// for central_mpmc, where two consumers pop at once, nothing serializes them
+// and no token objects. Every pop's limit there exceeds what the box can hold,
+// so the exchange-drain pop hands the whole list over and never touches
+// priv_: correct even under that misuse. A pop that reads head->next before
+// its CAS (the Treiber form the work order forbids) meets ABA there.
+template <class Box>
+struct CentralLockFreeT {
   static constexpr const char* kName = "lockfree";
-  Fresh<LockFree> s;
-  LockFree* b = nullptr;
+  Fresh<Box> s;
+  Box* b = nullptr;
   void reset() { b = s.make(); }
   void push(void* h, void* t, uint32_t n) {
     if (!b->push(kCentralCtx, h, t, n)) oracle("lockfree central refused a push");
@@ -626,30 +633,8 @@ struct CentralLockFree {
   void walk(hz3::NodeVisitor v, void* arg) const { b->walk_quiescent(v, arg); }
   uint32_t shared_count() const { return b->debug_shared_count(); }
 };
-
-// central_mpmc: two consumers pop at once, nothing serializes them and no
-// token objects. Every pop's limit exceeds what the box can hold, so the
-// exchange-drain pop hands the whole list over and never touches priv_:
-// correct even under this misuse. A pop that reads head->next before its CAS
-// (the Treiber form the work order forbids) meets ABA here.
-struct CentralMpmcLockFree {
-  static constexpr const char* kName = "lockfree";
-  Fresh<LockFreeNoToken> s;
-  LockFreeNoToken* b = nullptr;
-  void reset() { b = s.make(); }
-  void push(void* h, void* t, uint32_t n) {
-    if (!b->push(kCentralCtx, h, t, n)) oracle("lockfree central refused a push");
-  }
-  hz3::Batch pop(uint32_t want, uint32_t limit) {
-    hz3::Batch out;
-    if (want == limit) b->pop(kCentralCtx, want, out);
-    else b->pop(kCentralCtx, want, limit, out);
-    return out;
-  }
-  bool pending() const { return b->pending(); }
-  void walk(hz3::NodeVisitor v, void* arg) const { b->walk_quiescent(v, arg); }
-  uint32_t shared_count() const { return b->debug_shared_count(); }
-};
+using CentralLockFree = CentralLockFreeT<LockFree>;
+using CentralMpmcLockFree = CentralLockFreeT<LockFreeNoToken>;
 
 struct CentralMutex {
   static constexpr const char* kName = "mutex";
