@@ -608,20 +608,20 @@ struct XferMutex {
   uint32_t shared_count() const { return 0; }
 };
 
-// Central's lock-free form over a given box type: LockFree, or LockFreeNoToken
-// for central_mpmc, where two consumers pop at once, nothing serializes them
-// and no token objects. Every pop's limit there exceeds what the box can hold,
-// so the exchange-drain pop hands the whole list over and never touches
-// priv_: correct even under that misuse. A pop that reads head->next before
-// its CAS (the Treiber form the work order forbids) meets ABA there.
+// Central over a given box type: LockFree, MList, or LockFreeNoToken for
+// central_mpmc, where two consumers pop at once, nothing serializes them and
+// no token objects. Every pop's limit there exceeds what the box can hold, so
+// the exchange-drain pop hands the whole list over and never touches priv_:
+// correct even under that misuse. A pop that reads head->next before its CAS
+// (the Treiber form the work order forbids) meets ABA there.
 template <class Box>
-struct CentralLockFreeT {
-  static constexpr const char* kName = "lockfree";
+struct CentralT {
+  static constexpr const char* kName = Box::kFormName;  // "lockfree" / "mutex"
   Fresh<Box> s;
   Box* b = nullptr;
   void reset() { b = s.make(); }
   void push(void* h, void* t, uint32_t n) {
-    if (!b->push(kCentralCtx, h, t, n)) oracle("lockfree central refused a push");
+    if (!b->push(kCentralCtx, h, t, n)) oracle("%s central refused a push", kName);
   }
   hz3::Batch pop(uint32_t want, uint32_t limit) {
     hz3::Batch out;
@@ -631,29 +631,14 @@ struct CentralLockFreeT {
   }
   bool pending() const { return b->pending(); }
   void walk(hz3::NodeVisitor v, void* arg) const { b->walk_quiescent(v, arg); }
-  uint32_t shared_count() const { return b->debug_shared_count(); }
-};
-using CentralLockFree = CentralLockFreeT<LockFree>;
-using CentralMpmcLockFree = CentralLockFreeT<LockFreeNoToken>;
-
-struct CentralMutex {
-  static constexpr const char* kName = "mutex";
-  Fresh<MList> s;
-  MList* b = nullptr;
-  void reset() { b = s.make(); }
-  void push(void* h, void* t, uint32_t n) {
-    if (!b->push(kCentralCtx, h, t, n)) oracle("mutex central refused a push");
+  uint32_t shared_count() const {
+    if constexpr (requires { b->debug_shared_count(); }) return b->debug_shared_count();
+    else return 0;  // the mutex form keeps no shared count
   }
-  hz3::Batch pop(uint32_t want, uint32_t limit) {
-    hz3::Batch out;
-    if (want == limit) b->pop(kCentralCtx, want, out);
-    else b->pop(kCentralCtx, want, limit, out);
-    return out;
-  }
-  bool pending() const { return b->pending(); }
-  void walk(hz3::NodeVisitor v, void* arg) const { b->walk_quiescent(v, arg); }
-  uint32_t shared_count() const { return 0; }
 };
+using CentralLockFree = CentralT<LockFree>;
+using CentralMpmcLockFree = CentralT<LockFreeNoToken>;
+using CentralMutex = CentralT<MList>;
 
 bool in_pool(const void* p) {
   auto a = reinterpret_cast<uintptr_t>(p), lo = reinterpret_cast<uintptr_t>(g_pool);
