@@ -1,8 +1,11 @@
 // RemoteStash: a thread's outgoing remote frees, batched per (owner, size
 // class) before they are pushed to the owner's xfer with one publish.
-// Direct-mapped: 64 entries keyed by (owner, sc); a colliding key flushes the
-// entry it displaces. Owned by its thread; flushed when an entry reaches its
-// batch size, when the thread exits, and by the flush test hook.
+// Direct-mapped: 256 entries keyed by (owner, sc); a colliding key flushes the
+// entry it displaces. The classes of one owner never collide with each other
+// (slot = sc + a hash of the owner, mod 256), so a thread freeing toward one
+// owner flushes only full batches; with many owners, displacement still
+// flushes partial ones. Owned by its thread; flushed when an entry reaches
+// its batch size, when the thread exits, and by the flush test hook.
 #pragma once
 #include <cstdint>
 
@@ -18,18 +21,24 @@ struct StashEntry {
 };
 
 struct RemoteStash {
-  static constexpr uint32_t kEntries = 64;
+  static constexpr uint32_t kEntries = 256;
   StashEntry e[kEntries];
 
-  static uint32_t key_of(uint16_t owner, uint32_t sc) { return owner * kNumClasses + sc + 1; }
-  static uint16_t owner_of(uint32_t key) { return static_cast<uint16_t>((key - 1) / kNumClasses); }
-  static uint32_t sc_of(uint32_t key) { return (key - 1) % kNumClasses; }
-  static uint32_t slot_of(uint32_t key) { return (key * 0x9E3779B1u) >> 26; }
+  // key = (owner << 8 | sc) + 1, so 0 means empty and decoding is shifts.
+  static uint32_t key_of(uint16_t owner, uint32_t sc) { return (uint32_t{owner} << 8 | sc) + 1; }
+  static uint16_t owner_of(uint32_t key) { return static_cast<uint16_t>((key - 1) >> 8); }
+  static uint32_t sc_of(uint32_t key) { return (key - 1) & 0xff; }
+  static uint32_t slot_of(uint32_t key) {
+    uint32_t owner_spread = (((key - 1) >> 8) * 0x9E3779B1u) >> 24;
+    return (sc_of(key) + owner_spread) & (kEntries - 1);
+  }
   // Objects per push: larger than a refill batch, so a remote-heavy thread
   // publishes once per many frees.
   static uint32_t flush_at(uint32_t sc) { return 2 * class_batch(sc); }
 };
-static_assert(RemoteStash::kEntries == 64, "slot_of assumes 64 entries");
+static_assert(kNumClasses <= 256, "a key keeps the class in 8 bits");
+static_assert(RemoteStash::kEntries >= kNumClasses && (RemoteStash::kEntries & (RemoteStash::kEntries - 1)) == 0,
+              "one owner's classes must get distinct slots; slot_of masks");
 
 // Add p (owned by `owner`, class sc) to the stash; may flush an entry.
 void stash_push(RemoteStash& s, void* p, uint16_t owner, uint32_t sc);
