@@ -196,6 +196,30 @@ TEST_F(RemoteFreeMT, StashCollisionsAcrossOwnersAndClasses) {
   for (auto& t : owners) t.join();
 }
 
+// Freeing toward one owner, every class keeps its own stash entry: no class
+// displaces another (a displacement flushes a partial batch to xfer). One
+// object of each class stays parked until the flush.
+TEST_F(RemoteFreeMT, OneOwnersClassesNeverDisplaceEachOther) {
+  std::vector<void*> objs;
+  hz3test::Barrier allocated(2), done(2);
+  std::thread owner([&] {
+    for (uint32_t sc = 0; sc < hz3::kNumClasses; ++sc) objs.push_back(hz3_malloc(hz3::class_size(sc)));
+    allocated.Wait();
+    done.Wait();  // alive: the frees are remote
+  });
+  allocated.Wait();
+  hz3_heap_report r;
+  std::thread freer([&] {
+    for (void* p : objs) hz3_free(p);
+    ASSERT_TRUE(HeapOk({}, &r));
+    EXPECT_EQ(r.in_stash, static_cast<size_t>(hz3::kNumClasses)) << "a class displaced another";
+    EXPECT_EQ(r.in_xfer, 0u);
+  });
+  freer.join();
+  done.Wait();
+  owner.join();
+}
+
 // realloc of another thread's object: the copy is ours, the old one is a
 // remote free to its owner.
 TEST_F(RemoteFreeMT, ReallocOfAnotherThreadsObject) {

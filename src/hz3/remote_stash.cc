@@ -12,17 +12,22 @@ void stash_flush_entry(StashEntry& e) {
   e = StashEntry{};
 }
 
+// A key displacing another: flush the old entry, start the new one. Out of
+// line, so the common path below stays a frameless leaf.
+[[gnu::noinline]] static void stash_start(StashEntry& e, void* p, uint32_t key) {
+  stash_flush_entry(e);
+  e.key = key;
+  e.tail = p;
+  set_next(p, nullptr);
+  e.head = p;
+  e.n = 1;  // flush_at is at least 4
+}
+
 void stash_push(RemoteStash& s, void* p, uint16_t owner, uint32_t sc) {
   uint32_t key = RemoteStash::key_of(owner, sc);
   StashEntry& e = s.e[RemoteStash::slot_of(key)];
-  if (e.key != key) {
-    stash_flush_entry(e);
-    e.key = key;
-    e.tail = p;
-    set_next(p, nullptr);
-  } else {
-    set_next(p, e.head);
-  }
+  if (HZ3_UNLIKELY(e.key != key)) return stash_start(e, p, key);
+  set_next(p, e.head);
   e.head = p;
   if (++e.n >= RemoteStash::flush_at(sc)) stash_flush_entry(e);
 }

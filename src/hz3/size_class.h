@@ -34,10 +34,21 @@ HZ3_ALWAYS_INLINE uint32_t size_to_class(size_t n) {
 }
 
 // Objects moved per refill/drain batch: about 8 KiB of objects, 2..64 of them.
-inline constexpr uint32_t class_batch(uint32_t sc) {
-  uint32_t b = 8192 / class_size(sc);
+// A table, because the remote-free path asks for it on every free and a
+// divide there cost more than the rest of the stash push.
+inline constexpr uint32_t batch_for_size(uint32_t size) {
+  uint32_t b = 8192 / size;
   return b < 2 ? 2 : (b > 64 ? 64 : b);
 }
+struct BatchTable {
+  uint8_t n[kNumClasses];
+};
+inline constexpr BatchTable kBatchTable = [] {
+  BatchTable t{};
+  for (uint32_t sc = 0; sc < kNumClasses; ++sc) t.n[sc] = static_cast<uint8_t>(batch_for_size(class_size(sc)));
+  return t;
+}();
+inline constexpr uint32_t class_batch(uint32_t sc) { return kBatchTable.n[sc]; }
 // A thread-cache bin holds at most two batches before it drains one.
 inline constexpr uint32_t class_cap(uint32_t sc) { return 2 * class_batch(sc); }
 
