@@ -30,6 +30,16 @@ TEST(SizeClass, TableShape) {
   }
 }
 
+// The fail-fast object checks find an object's index without a divide; it
+// must equal the divide for every offset of a 64 KiB page in every class.
+TEST(SizeClass, IndexWithoutDivideIsExactForEveryOffset) {
+  for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
+    uint32_t wrong = 0;
+    for (uint32_t off = 0; off < 65536; ++off) wrong += class_index_of(off, sc) != off / class_size(sc);
+    ASSERT_EQ(wrong, 0u) << "sc=" << sc << " size=" << class_size(sc);
+  }
+}
+
 TEST(SizeClass, EverySizeMapsToSmallestClassThatFits) {
   for (size_t n = 0; n <= kMaxClassSize; ++n) {
     uint32_t sc = size_to_class(n);

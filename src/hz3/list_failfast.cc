@@ -5,6 +5,8 @@
 
 namespace hz3 {
 
+static_assert(kPageSize <= (size_t{1} << 16), "class_index_of needs page offsets below 64 KiB");
+
 const char* object_defect(const void* p, int owner, int sc) {
   if (!p) return "null";
   if (reinterpret_cast<uintptr_t>(p) & 15) return "misaligned";
@@ -15,10 +17,10 @@ const char* object_defect(const void* p, int owner, int sc) {
   if (idx == 0 || idx >= seg->next_page.load(std::memory_order_relaxed)) return "page_not_in_use";
   const PageDesc& pd = seg->pages[idx];
   if (pd.sc == kNoClass) return "page_not_in_use";
-  uintptr_t off = reinterpret_cast<uintptr_t>(p) & (kPageSize - 1);
-  uint32_t size = class_size(pd.sc);
-  if (off % size) return "not_object_start";
-  if (off / size >= pd.carved.load(std::memory_order_relaxed)) return "not_carved";
+  uint32_t off = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
+  uint32_t obj = class_index_of(off, pd.sc);
+  if (obj * class_size(pd.sc) != off) return "not_object_start";
+  if (obj >= pd.carved.load(std::memory_order_relaxed)) return "not_carved";
   if (owner >= 0 && seg->owner != owner) return "wrong_owner";
   if (sc >= 0 && pd.sc != sc) return "wrong_class";
   return nullptr;

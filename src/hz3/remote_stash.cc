@@ -3,37 +3,41 @@
 #include "hz3/platform.h"
 #include "hz3/sched_point.h"
 #include "hz3/shard.h"
+#include "hz3/stash_shadow.h"
 
 namespace hz3 {
 
-void stash_flush_entry(StashEntry& e) {
+void stash_flush_entry(RemoteStash& s, StashEntry& e) {
   if (e.n) HZ3_SCHED_POINT_N("stash", "flush", e.head, e.n);
+  if (e.n) stash_shadow_verify(s.shadow, uint32_t(&e - s.e), e.n, RemoteStash::owner_of(e.key), RemoteStash::sc_of(e.key));
   if (e.n) push_remote_list(RemoteStash::owner_of(e.key), RemoteStash::sc_of(e.key), e.head, e.tail, e.n);
   e = StashEntry{};
 }
 
 // A key displacing another: flush the old entry, start the new one. Out of
 // line, so the common path below stays a frameless leaf.
-[[gnu::noinline]] static void stash_start(StashEntry& e, void* p, uint32_t key) {
-  stash_flush_entry(e);
+[[gnu::noinline]] static void stash_start(RemoteStash& s, StashEntry& e, void* p, uint32_t key) {
+  stash_flush_entry(s, e);
   e.key = key;
   e.tail = p;
   set_next(p, nullptr);
   e.head = p;
   e.n = 1;  // flush_at is at least 4
+  stash_shadow_note(s.shadow, uint32_t(&e - s.e), 0, p, RemoteStash::owner_of(key), RemoteStash::sc_of(key));
 }
 
 void stash_push(RemoteStash& s, void* p, uint16_t owner, uint32_t sc) {
   uint32_t key = RemoteStash::key_of(owner, sc);
   StashEntry& e = s.e[RemoteStash::slot_of(key)];
-  if (HZ3_UNLIKELY(e.key != key)) return stash_start(e, p, key);
+  if (HZ3_UNLIKELY(e.key != key)) return stash_start(s, e, p, key);
   set_next(p, e.head);
   e.head = p;
-  if (++e.n >= RemoteStash::flush_at(sc)) stash_flush_entry(e);
+  stash_shadow_note(s.shadow, uint32_t(&e - s.e), e.n, p, owner, sc);
+  if (++e.n >= RemoteStash::flush_at(sc)) stash_flush_entry(s, e);
 }
 
 void stash_flush_all(RemoteStash& s) {
-  for (StashEntry& e : s.e) stash_flush_entry(e);
+  for (StashEntry& e : s.e) stash_flush_entry(s, e);
 }
 
 }  // namespace hz3

@@ -8,7 +8,9 @@
 // its batch size, when the thread exits, and by the flush test hook.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
+#include "hz3/config.h"
 #include "hz3/size_class.h"
 
 namespace hz3 {
@@ -20,9 +22,14 @@ struct StashEntry {
   uint32_t key = 0;  // owner * kNumClasses + sc + 1; 0 when empty
 };
 
+struct StashShadow;  // stash_shadow.h
+struct NoStashShadow {};
+
 struct RemoteStash {
   static constexpr uint32_t kEntries = 256;
   StashEntry e[kEntries];
+  // Fail-fast lanes only: the entries' debug shadow, set by thread_cache_init.
+  [[no_unique_address]] std::conditional_t<kListFailfast, StashShadow*, NoStashShadow> shadow{};
 
   // key = (owner << 8 | sc) + 1, so 0 means empty and decoding is shifts.
   static uint32_t key_of(uint16_t owner, uint32_t sc) { return (uint32_t{owner} << 8 | sc) + 1; }
@@ -34,7 +41,7 @@ struct RemoteStash {
   }
   // Objects per push: larger than a refill batch, so a remote-heavy thread
   // publishes once per many frees. At least 4 (class_batch >= 2).
-  static uint32_t flush_at(uint32_t sc) { return 2 * class_batch(sc); }
+  static constexpr uint32_t flush_at(uint32_t sc) { return 2 * class_batch(sc); }
 };
 static_assert(kNumClasses <= 256, "a key keeps the class in 8 bits");
 static_assert(RemoteStash::kEntries >= kNumClasses && (RemoteStash::kEntries & (RemoteStash::kEntries - 1)) == 0,
@@ -43,7 +50,7 @@ static_assert(RemoteStash::kEntries >= kNumClasses && (RemoteStash::kEntries & (
 // Add p (owned by `owner`, class sc) to the stash; may flush an entry.
 void stash_push(RemoteStash& s, void* p, uint16_t owner, uint32_t sc);
 // Out of line: stash_push stays a small leaf on its common path.
-[[gnu::noinline]] void stash_flush_entry(StashEntry& e);
+[[gnu::noinline]] void stash_flush_entry(RemoteStash& s, StashEntry& e);
 void stash_flush_all(RemoteStash& s);
 
 }  // namespace hz3

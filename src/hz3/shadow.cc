@@ -18,8 +18,8 @@ PageShadow* shadow_for(void* obj, uint32_t* idx) {
   Segment* seg = segment_of(obj);
   PageDesc& pd = seg->pages[page_index_of(obj)];
   if (!pd.shadow) pd.shadow = meta_alloc(sizeof(PageShadow));
-  uintptr_t off = reinterpret_cast<uintptr_t>(obj) & (kPageSize - 1);
-  *idx = static_cast<uint32_t>(off / class_size(pd.sc));
+  uint32_t off = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(obj) & (kPageSize - 1));
+  *idx = class_index_of(off, pd.sc);
   return static_cast<PageShadow*>(pd.shadow);
 }
 

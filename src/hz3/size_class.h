@@ -52,6 +52,24 @@ inline constexpr uint32_t class_batch(uint32_t sc) { return kBatchTable.n[sc]; }
 // A thread-cache bin holds at most two batches before it drains one.
 inline constexpr uint32_t class_cap(uint32_t sc) { return 2 * class_batch(sc); }
 
+// Object index of byte offset `off` (< 64 KiB) in a page of class sc, without
+// a divide: off * ceil(2^32 / size) >> 32 is exact for off, size <= 2^16
+// (the rounding error, below size * off / 2^32 < 1 / size, never reaches the
+// next integer). The fail-fast lanes ask this for every object they check.
+struct ClassRecipTable {
+  uint32_t m[kNumClasses];
+};
+inline constexpr ClassRecipTable kClassRecip = [] {
+  ClassRecipTable t{};
+  for (uint32_t sc = 0; sc < kNumClasses; ++sc)
+    t.m[sc] = static_cast<uint32_t>(((uint64_t{1} << 32) + class_size(sc) - 1) / class_size(sc));
+  return t;
+}();
+HZ3_ALWAYS_INLINE constexpr uint32_t class_index_of(uint32_t off, uint32_t sc) {
+  return static_cast<uint32_t>((uint64_t{off} * kClassRecip.m[sc]) >> 32);
+}
+static_assert(kMaxClassSize <= (size_t{1} << 16), "class_index_of is exact only for sizes up to 64 KiB");
+
 // Class for an aligned request (align a power of two, 16 < align <= 64 KiB).
 // Returns kNumClasses when the request must be a large mapping.
 inline uint32_t aligned_size_to_class(size_t n, size_t align) {

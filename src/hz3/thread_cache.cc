@@ -8,6 +8,7 @@
 #include "hz3/meta_arena.h"
 #include "hz3/mutex.h"
 #include "hz3/shard.h"
+#include "hz3/stash_shadow.h"
 
 namespace hz3 {
 
@@ -53,8 +54,13 @@ ThreadCache* thread_cache_init() {
     tc = g_recycled;
     if (tc) g_recycled = tc->reg_next;
   }
-  if (!tc) tc = static_cast<ThreadCache*>(meta_alloc(sizeof(ThreadCache)));
+  // A recycled cache keeps its stash shadow (fail-fast lanes): the meta arena
+  // never frees, so a new one per thread would grow with thread churn.
+  decltype(RemoteStash::shadow) shadow{};
+  if (tc) shadow = tc->stash.shadow;
+  else tc = static_cast<ThreadCache*>(meta_alloc(sizeof(ThreadCache)));
   tc = new (tc) ThreadCache;
+  tc->stash.shadow = stash_shadow_attach(shadow);
   for (uint32_t sc = 0; sc < kNumClasses; ++sc) tc->bins[sc].cap = class_cap(sc);
   tc->shard = shard_claim();
   tc->flight.note(FlightOp::kClaim, FlightBox::kShard, tc->shard, 0, nullptr, 0);
@@ -101,18 +107,19 @@ void thread_cache_teardown() {
 
 void bin_drain(ThreadCache* tc, uint32_t sc) {
   Bin& b = tc->bins[sc];
-  const uint32_t keep = class_batch(sc);
+  // Bring the bin back to a batch under its cap by moving its newest objects
+  // to central. They were just freed here, so walking them to split the list
+  // is cheap. After a large refill the cap is that refill's size (alloc_slow)
+  // and the bin's older end is a whole list handed over cold from xfer: the
+  // drain moves only the batch or so above it and leaves the cold rest, and
+  // the cap returns to the class cap when the bin next runs empty.
+  const uint32_t keep = b.cap - class_batch(sc);
   if (b.count <= keep) return;
-  // The newest objects move to central: they were just freed here, so walking
-  // them to split the list is cheap, while the bin's older end may be a whole
-  // list handed over cold from xfer. Walking only the moved part also keeps
-  // the drain O(moved), not O(bin).
   uint32_t n = b.count - keep;
   void* head = b.head;
   void* tail = split_prefix(head, n, &b.head);
   central_push_list(tc->shard, sc, head, tail, n);
   b.count = keep;
-  b.cap = class_cap(sc);
 }
 
 void registry_for_each(void (*fn)(ThreadCache*, void*), void* arg) {

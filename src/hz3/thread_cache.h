@@ -43,8 +43,8 @@ ThreadCache* thread_cache_init();
 void thread_cache_flush(ThreadCache* tc);
 // Flush, release the shard, recycle the cache; the thread reverts to the sentinel.
 void thread_cache_teardown();
-// Drain a bin that went over its cap: move all but one batch (the newest
-// objects) to central, and put the cap back to the class cap.
+// Drain a bin that went over its cap: move its newest objects to central
+// until it is a batch under the cap (the cap itself is reset by alloc_slow).
 void bin_drain(ThreadCache* tc, uint32_t sc);
 
 // A flight-recorder note in the calling thread's ring (nothing before its

@@ -1,0 +1,57 @@
+// HZ3_LIST_FAILFAST: a debug shadow of the remote stash.
+//
+// The stash links a thread's remote frees into one list per (owner, class)
+// and hands it to the owner's xfer when it fills. By then its nodes are cold,
+// and the boundary check (list_check at push_remote_list) used to chase the
+// list one cache miss at a time: a fifth of the fail-fast lane's time at
+// T=8 R=90. The shadow records each entry's objects in push order, so at
+// flush the link every node must hold is known up front: the verify loads all
+// links as independent reads (the CPU overlaps the misses), names any link
+// written since the push (a use after free of a stashed object), and leaves
+// the nodes warm for list_check's walk, which still checks count, tail and
+// objects. Only built into lanes with HZ3_LIST_FAILFAST; one row per stash
+// entry, in the meta arena, kept when a cache is recycled.
+#pragma once
+#include <cstdint>
+
+#include "hz3/config.h"
+#include "hz3/remote_stash.h"
+
+namespace hz3 {
+
+// The longest batch a stash entry collects (flush_at of the smallest class).
+inline constexpr uint32_t kStashShadowRow = [] {
+  uint32_t m = 0;
+  for (uint32_t sc = 0; sc < kNumClasses; ++sc)
+    if (RemoteStash::flush_at(sc) > m) m = RemoteStash::flush_at(sc);
+  return m;
+}();
+
+struct StashShadow {
+  void* row[RemoteStash::kEntries][kStashShadowRow];  // row[slot][i]: the i-th object stashed
+};
+
+// The shadow for a cache being set up: the one it kept from its last thread
+// (a recycled cache), else a new one from the meta arena, which never frees.
+StashShadow* stash_shadow_attach(StashShadow* kept);
+
+// Record p as object number i (0-based) of entry `slot`. i beyond the row is a
+// stash that missed its flush: abort before the shadow is overrun.
+[[noreturn]] void stash_shadow_overfull(uint32_t slot, uint32_t i, const void* p, uint16_t owner, uint32_t sc);
+HZ3_ALWAYS_INLINE void stash_shadow_note(StashShadow* sh, uint32_t slot, uint32_t i, void* p, uint16_t owner,
+                                         uint32_t sc) {
+  if (HZ3_UNLIKELY(i >= kStashShadowRow)) stash_shadow_overfull(slot, i, p, owner, sc);
+  sh->row[slot][i] = p;
+}
+
+// Before entry `slot` of n objects is flushed toward (owner, sc): every
+// recorded object must still link to the one stashed before it, the first to
+// null. Aborts with "FAILFAST stash_link_rewritten" naming the object.
+void stash_shadow_verify(const StashShadow* sh, uint32_t slot, uint32_t n, uint16_t owner, uint32_t sc);
+
+// Lanes without HZ3_LIST_FAILFAST carry no shadow: the hooks compile to nothing.
+HZ3_ALWAYS_INLINE NoStashShadow stash_shadow_attach(NoStashShadow) { return {}; }
+HZ3_ALWAYS_INLINE void stash_shadow_note(NoStashShadow, uint32_t, uint32_t, void*, uint16_t, uint32_t) {}
+HZ3_ALWAYS_INLINE void stash_shadow_verify(NoStashShadow, uint32_t, uint32_t, uint16_t, uint32_t) {}
+
+}  // namespace hz3
