@@ -157,32 +157,13 @@ void free_remote_slow(void* p, uint16_t owner, uint32_t sc) {
   stash_push(tc->stash, p, owner, sc);
 }
 
-// A refill may hand the bin a whole box list without walking it (tail
-// unknown); its nodes are then validated here, one by one as they leave the
-// bin, instead of by a cold walk at the boundary. The bin's count must run
-// out exactly when its list does (alloc_slow checks the other end).
-void bin_pop_check(const Bin& b, void* p, uint32_t sc) {
-  uint16_t shard = t_cache->shard;
-  if (b.count == 0)
-    failfast("list_tail_next", "bin", shard, static_cast<int>(sc), p,
-             "(the bin's list is longer than its count)");
-  if (const char* why = object_defect(p, shard, static_cast<int>(sc)))
-    failfast("list_bad_node", "bin", shard, static_cast<int>(sc), p,
-             LineBuf().str(" reason=").str(why).kv("count", b.count));
-}
+[[noreturn]] HZ3_COLD void free_invalid(const void* p) { invalid_pointer("free", p, object_defect(p, -1, -1)); }
 
-void free_check(void* p, ThreadCache* tc) {
-  if (const char* why = object_defect(p, -1, -1)) invalid_pointer("free", p, why);
-  Segment* seg = segment_of(p);
+[[noreturn]] HZ3_COLD void free_double(const void* p, const ThreadCache* tc) {
+  const Segment* seg = segment_of(p);
   uint32_t sc = seg->pages[page_index_of(p)].sc;
-  // A double free shows when the object is still at the head of where it
-  // went last time: the local bin, or the stash entry toward its owner.
-  bool again = seg->owner == tc->shard
-                   ? tc->bins[sc].head == p
-                   : tc->stash.e[RemoteStash::slot_of(RemoteStash::key_of(seg->owner, sc))].head == p;
-  if (again)
-    failfast("double_free", seg->owner == tc->shard ? "tcache" : "stash", seg->owner,
-             static_cast<int>(sc), p, "object freed twice in a row");
+  failfast("double_free", seg->owner == tc->shard ? "tcache" : "stash", seg->owner, static_cast<int>(sc), p,
+           "object freed twice in a row");
 }
 
 void* calloc_impl(size_t count, size_t size) {

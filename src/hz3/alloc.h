@@ -7,6 +7,8 @@
 
 #include "hz3/asan_poison.h"
 #include "hz3/config.h"
+#include "hz3/free_failfast.h"
+#include "hz3/list_failfast.h"
 #include "hz3/platform.h"
 #include "hz3/segment_map.h"
 #include "hz3/size_class.h"
@@ -18,8 +20,6 @@ void* alloc_slow(uint32_t sc);
 void* large_alloc_slow(size_t size);
 void free_nonsegment_slow(void* p, GranuleKind kind);
 void free_remote_slow(void* p, uint16_t owner, uint32_t sc);
-void free_check(void* p, ThreadCache* tc);  // HZ3_FREE_FAILFAST only
-void bin_pop_check(const Bin& b, void* p, uint32_t sc);  // HZ3_LIST_FAILFAST only
 
 // One-time process setup (config print); idempotent and cheap after the first call.
 void global_init();
@@ -33,10 +33,11 @@ void* aligned_alloc_impl(size_t align, size_t size);
 size_t usable_size_impl(const void* p);
 
 HZ3_ALWAYS_INLINE void* alloc_class(uint32_t sc) {
-  Bin& b = t_cache->bins[sc];
+  ThreadCache* tc = t_cache;
+  Bin& b = tc->bins[sc];
   void* p = b.head;
   if (HZ3_LIKELY(p != nullptr)) {
-    if constexpr (kListFailfast) bin_pop_check(b, p, sc);
+    if constexpr (kListFailfast) bin_pop_check(tc, b, p, sc);
     void* next = next_of(p);
     b.head = next;
     // The next malloc of this class reads next's link; remote frees leave it

@@ -11,15 +11,73 @@
 #include <cstdint>
 
 #include "hz3/mpsc.h"
+#include "hz3/platform.h"
+#include "hz3/segment_map.h"
+#include "hz3/size_class.h"
+#include "hz3/thread_cache.h"
 
 namespace hz3 {
 
 // Aborts with a FAILFAST line naming the first violation; O(n).
 void list_check(const BoxCtx& ctx, const void* head, const void* tail, uint32_t n);
 
+// One page's metadata as the checks see it. The nodes of a batch come from a
+// few pages, so list_check keeps the last page's view and redoes only the
+// per-object checks for the next node on the same page.
+struct PageView {
+  uintptr_t page = 0;  // page base; 0 is never one (granule 0 is not ours)
+  const Segment* seg = nullptr;
+  const PageDesc* pd = nullptr;
+};
+
+static_assert(kPageSize <= (size_t{1} << 16), "class_index_of needs page offsets below 64 KiB");
+
+// The page-level checks; on success v describes p's page.
+HZ3_ALWAYS_INLINE const char* page_defect(const void* p, PageView& v) {
+  if (granule_kind(p) != GranuleKind::kSegment) return "not_ours";
+  const Segment* seg = segment_of(p);
+  unsigned idx = page_index_of(p);
+  if (seg->magic != kSegmentMagic) return "bad_segment";
+  if (idx == 0 || idx >= seg->next_page.load(std::memory_order_relaxed)) return "page_not_in_use";
+  const PageDesc& pd = seg->pages[idx];
+  if (pd.sc == kNoClass) return "page_not_in_use";
+  v = PageView{reinterpret_cast<uintptr_t>(p) & ~(kPageSize - 1), seg, &pd};
+  return nullptr;
+}
+
+// The per-object checks, against the view of p's page.
+HZ3_ALWAYS_INLINE const char* object_defect_in(const void* p, int owner, int sc, const PageView& v) {
+  uint32_t off = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
+  uint32_t page_sc = v.pd->sc;
+  uint32_t obj = class_index_of(off, page_sc);
+  if (obj * kClassRecip.size[page_sc] != off) return "not_object_start";
+  if (obj >= v.pd->carved.load(std::memory_order_relaxed)) return "not_carved";
+  if (owner >= 0 && v.seg->owner != owner) return "wrong_owner";
+  if (sc >= 0 && page_sc != static_cast<uint32_t>(sc)) return "wrong_class";
+  return nullptr;
+}
+
 // Why `p` is not the start of a carved object of (owner, sc); nullptr if it is.
 // owner/sc may be -1 for "any". Reads only our own metadata, so it is safe on
-// foreign pointers.
-const char* object_defect(const void* p, int owner, int sc);
+// foreign pointers. Inline: the fail-fast lanes ask it on every malloc and
+// free, and a call with the reporting code in the same frame cost more than
+// the checks.
+HZ3_ALWAYS_INLINE const char* object_defect(const void* p, int owner, int sc) {
+  if (!p) return "null";
+  if (reinterpret_cast<uintptr_t>(p) & 15) return "misaligned";
+  PageView v;
+  if (const char* why = page_defect(p, v)) return why;
+  return object_defect_in(p, owner, sc, v);
+}
+
+// A refill may hand the bin a whole box list without walking it (tail
+// unknown); its nodes are then validated here, one by one as they leave the
+// bin, instead of by a cold walk at the boundary. The bin's count must run
+// out exactly when its list does (alloc_slow checks the other end). The
+// report is out of line and cold, so the check adds no frame to malloc.
+[[noreturn]] void bin_pop_fail(const ThreadCache* tc, const Bin& b, void* p, uint32_t sc);
+HZ3_ALWAYS_INLINE void bin_pop_check(const ThreadCache* tc, const Bin& b, void* p, uint32_t sc) {
+  if (HZ3_UNLIKELY(b.count == 0 || object_defect(p, tc->shard, static_cast<int>(sc)))) bin_pop_fail(tc, b, p, sc);
+}
 
 }  // namespace hz3

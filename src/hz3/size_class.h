@@ -58,11 +58,14 @@ inline constexpr uint32_t class_cap(uint32_t sc) { return 2 * class_batch(sc); }
 // next integer). The fail-fast lanes ask this for every object they check.
 struct ClassRecipTable {
   uint32_t m[kNumClasses];
+  uint32_t size[kNumClasses];  // class_size(sc), a load instead of a select
 };
 inline constexpr ClassRecipTable kClassRecip = [] {
   ClassRecipTable t{};
-  for (uint32_t sc = 0; sc < kNumClasses; ++sc)
+  for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
     t.m[sc] = static_cast<uint32_t>(((uint64_t{1} << 32) + class_size(sc) - 1) / class_size(sc));
+    t.size[sc] = class_size(sc);
+  }
   return t;
 }();
 HZ3_ALWAYS_INLINE constexpr uint32_t class_index_of(uint32_t off, uint32_t sc) {
