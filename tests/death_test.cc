@@ -179,7 +179,8 @@ class ListDeath : public ::testing::Test {
   std::string prefix;
 };
 
-// bin_pop_check's short form must accept exactly what object_defect accepts:
+// The short forms (bin_pop_check's object_ok, free_check's segment_object_ok)
+// must accept exactly what object_defect accepts:
 // every 8-byte offset of a live object's page and of the segment header, in
 // the right and wrong class and shard, plus foreign, null and misaligned.
 TEST(ObjectCheck, ShortFormAgreesWithObjectDefect) {
@@ -202,6 +203,10 @@ TEST(ObjectCheck, ShortFormAgreesWithObjectDefect) {
               << "size=" << size << " p=" << p << " owner=" << owner << " sc=" << c;
           accepted += ok;
         }
+    // free()'s form, for pointers free_fast has routed to a segment granule.
+    for (const void* p : ptrs)
+      if (granule_kind(p) == GranuleKind::kSegment)
+        ASSERT_EQ(segment_object_ok(p), object_defect(p, -1, -1) == nullptr) << "size=" << size << " p=" << p;
     EXPECT_GT(accepted, 0u) << "size=" << size << ": no pointer accepted, the comparison proves nothing";
     hz3_free(obj);
   }

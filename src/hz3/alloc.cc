@@ -157,7 +157,10 @@ void free_remote_slow(void* p, uint16_t owner, uint32_t sc) {
   stash_push(tc->stash, p, owner, sc);
 }
 
-[[noreturn]] HZ3_COLD void free_invalid(const void* p) { invalid_pointer("free", p, object_defect(p, -1, -1)); }
+[[noreturn]] HZ3_COLD void free_invalid(const void* p) {
+  const char* why = object_defect(p, -1, -1);
+  invalid_pointer("free", p, why ? why : "segment_object_ok_disagrees");
+}
 
 [[noreturn]] HZ3_COLD void free_double(const void* p, const ThreadCache* tc) {
   const Segment* seg = segment_of(p);

@@ -1,7 +1,7 @@
 // HZ3_FREE_FAILFAST: what free() checks before it takes an object back.
 //
 // The pointer must be the start of a carved object of our segments
-// (object_defect), and must not be at the head of where its last free put it:
+// (segment_object_ok, object_defect's verdict), and must not be at the head of where its last free put it:
 // the thread's bin of its class when the object is ours, the stash entry
 // toward its owner when it is remote. That catches a double free in a row
 // at O(1); an older duplicate is left to the box checks and the heap check.
@@ -21,8 +21,9 @@ namespace hz3 {
 [[noreturn]] void free_invalid(const void* p);
 [[noreturn]] void free_double(const void* p, const ThreadCache* tc);
 
+// p lies in a segment granule (free_fast checked the granule first).
 HZ3_ALWAYS_INLINE void free_check(void* p, ThreadCache* tc) {
-  if (HZ3_UNLIKELY(object_defect(p, -1, -1) != nullptr)) free_invalid(p);
+  if (HZ3_UNLIKELY(!segment_object_ok(p))) free_invalid(p);
   Segment* seg = segment_of(p);
   uint32_t sc = seg->pages[page_index_of(p)].sc;
   // A double free shows when the object is still at the head of where it

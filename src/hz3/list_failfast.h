@@ -86,6 +86,22 @@ HZ3_ALWAYS_INLINE bool object_ok(const void* p, uint16_t owner, uint32_t sc) {
   return pd.sc == sc && obj * kClassRecip.size[sc] == off && obj < pd.carved.load(std::memory_order_relaxed);
 }
 
+// The same verdict as object_defect(p, -1, -1) == nullptr for a pointer
+// already known to lie in a segment granule (free_fast routed it there): such
+// a pointer is not null, and an object start is 16-byte aligned.
+HZ3_ALWAYS_INLINE bool segment_object_ok(const void* p) {
+  const Segment* seg = segment_of(p);
+  unsigned idx = page_index_of(p);
+  if (seg->magic != kSegmentMagic) return false;
+  if (idx == 0 || idx >= seg->next_page.load(std::memory_order_relaxed)) return false;
+  const PageDesc& pd = seg->pages[idx];
+  uint32_t page_sc = pd.sc;
+  if (page_sc == kNoClass) return false;
+  uint32_t off = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
+  uint32_t obj = class_index_of(off, page_sc);
+  return obj * kClassRecip.size[page_sc] == off && obj < pd.carved.load(std::memory_order_relaxed);
+}
+
 // A refill may hand the bin a whole box list without walking it (tail
 // unknown); its nodes are then validated here, one by one as they leave the
 // bin, instead of by a cold walk at the boundary. The bin's count must run
