@@ -198,7 +198,7 @@ TEST(ObjectCheck, ShortFormAgreesWithObjectDefect) {
     for (const void* p : ptrs)
       for (uint16_t owner : {me, static_cast<uint16_t>(me + 1)})
         for (uint32_t c : {sc, sc + 1 < kNumClasses ? sc + 1 : sc - 1}) {
-          bool ok = object_ok(p, owner, c);
+          bool ok = object_ok(p, owner, static_cast<int>(c));
           ASSERT_EQ(ok, object_defect(p, owner, static_cast<int>(c)) == nullptr)
               << "size=" << size << " p=" << p << " owner=" << owner << " sc=" << c;
           accepted += ok;

@@ -1,9 +1,9 @@
 // HZ3_FREE_FAILFAST: what free() checks before it takes an object back.
 //
 // The pointer must be the start of a carved object of our segments
-// (segment_object_ok, object_defect's verdict), and must not be at the head of where its last free put it:
-// the thread's bin of its class when the object is ours, the stash entry
-// toward its owner when it is remote. That catches a double free in a row
+// (segment_object_ok, object_defect's verdict), and must not be at the head
+// of where its last free put it: the thread's bin of its class when the
+// object is ours, the stash entry toward its owner when it is remote. That catches a double free in a row
 // at O(1); an older duplicate is left to the box checks and the heap check.
 // Inline, with the reports out of line and cold, so a free in the fail-fast
 // lanes pays for the checks and not for a frame around them.

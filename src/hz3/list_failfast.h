@@ -32,9 +32,9 @@ struct PageView {
 
 static_assert(kPageSize <= (size_t{1} << 16), "class_index_of needs page offsets below 64 KiB");
 
-// The page-level checks; on success v describes p's page.
-HZ3_ALWAYS_INLINE const char* page_defect(const void* p, PageView& v) {
-  if (granule_kind(p) != GranuleKind::kSegment) return "not_ours";
+// The page-level checks of a pointer in a segment granule; on success v
+// describes p's page.
+HZ3_ALWAYS_INLINE const char* segment_page_defect(const void* p, PageView& v) {
   const Segment* seg = segment_of(p);
   unsigned idx = page_index_of(p);
   if (seg->magic != kSegmentMagic) return "bad_segment";
@@ -43,6 +43,12 @@ HZ3_ALWAYS_INLINE const char* page_defect(const void* p, PageView& v) {
   if (pd.sc == kNoClass) return "page_not_in_use";
   v = PageView{reinterpret_cast<uintptr_t>(p) & ~(kPageSize - 1), seg, &pd};
   return nullptr;
+}
+
+// The page-level checks of any pointer.
+HZ3_ALWAYS_INLINE const char* page_defect(const void* p, PageView& v) {
+  if (granule_kind(p) != GranuleKind::kSegment) return "not_ours";
+  return segment_page_defect(p, v);
 }
 
 // The per-object checks, against the view of p's page.
@@ -70,36 +76,19 @@ HZ3_ALWAYS_INLINE const char* object_defect(const void* p, int owner, int sc) {
   return object_defect_in(p, owner, sc, v);
 }
 
-// The same verdict as object_defect(p, owner, sc) == nullptr for a known
-// owner and class, in fewer steps: a null or misaligned pointer fails the
-// granule or the object-start test, and a page serving class sc is in use.
-// For hot paths; the reason, when it fails, comes from object_defect.
-HZ3_ALWAYS_INLINE bool object_ok(const void* p, uint16_t owner, uint32_t sc) {
-  if (granule_kind(p) != GranuleKind::kSegment) return false;
-  const Segment* seg = segment_of(p);
-  unsigned idx = page_index_of(p);
-  uint32_t off = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
-  uint32_t obj = class_index_of(off, sc);
-  if (seg->magic != kSegmentMagic || seg->owner != owner) return false;
-  if (idx == 0 || idx >= seg->next_page.load(std::memory_order_relaxed)) return false;
-  const PageDesc& pd = seg->pages[idx];
-  return pd.sc == sc && obj * kClassRecip.size[sc] == off && obj < pd.carved.load(std::memory_order_relaxed);
+// object_defect's verdict without its first two tests, for hot paths: a
+// null or misaligned pointer also fails the granule or the object-start
+// test. The reason, when it fails, comes from object_defect.
+HZ3_ALWAYS_INLINE bool object_ok(const void* p, int owner, int sc) {
+  PageView v;
+  return !page_defect(p, v) && !object_defect_in(p, owner, sc, v);
 }
 
-// The same verdict as object_defect(p, -1, -1) == nullptr for a pointer
-// already known to lie in a segment granule (free_fast routed it there): such
-// a pointer is not null, and an object start is 16-byte aligned.
+// The same for a pointer already known to lie in a segment granule (free_fast
+// routed it there), as free_check asks for any owner and class.
 HZ3_ALWAYS_INLINE bool segment_object_ok(const void* p) {
-  const Segment* seg = segment_of(p);
-  unsigned idx = page_index_of(p);
-  if (seg->magic != kSegmentMagic) return false;
-  if (idx == 0 || idx >= seg->next_page.load(std::memory_order_relaxed)) return false;
-  const PageDesc& pd = seg->pages[idx];
-  uint32_t page_sc = pd.sc;
-  if (page_sc == kNoClass) return false;
-  uint32_t off = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
-  uint32_t obj = class_index_of(off, page_sc);
-  return obj * kClassRecip.size[page_sc] == off && obj < pd.carved.load(std::memory_order_relaxed);
+  PageView v;
+  return !segment_page_defect(p, v) && !object_defect_in(p, -1, -1, v);
 }
 
 // A refill may hand the bin a whole box list without walking it (tail
@@ -109,7 +98,7 @@ HZ3_ALWAYS_INLINE bool segment_object_ok(const void* p) {
 // report is out of line and cold, so the check adds no frame to malloc.
 [[noreturn]] void bin_pop_fail(const ThreadCache* tc, const Bin& b, void* p, uint32_t sc);
 HZ3_ALWAYS_INLINE void bin_pop_check(const ThreadCache* tc, const Bin& b, void* p, uint32_t sc) {
-  if (HZ3_UNLIKELY(b.count == 0 || !object_ok(p, tc->shard, sc))) bin_pop_fail(tc, b, p, sc);
+  if (HZ3_UNLIKELY(b.count == 0 || !object_ok(p, tc->shard, static_cast<int>(sc)))) bin_pop_fail(tc, b, p, sc);
 }
 
 }  // namespace hz3
