@@ -53,9 +53,10 @@ inline constexpr uint32_t class_batch(uint32_t sc) { return kBatchTable.n[sc]; }
 inline constexpr uint32_t class_cap(uint32_t sc) { return 2 * class_batch(sc); }
 
 // Object index of byte offset `off` (< 64 KiB) in a page of class sc, without
-// a divide: off * ceil(2^32 / size) >> 32 is exact for off, size <= 2^16
-// (the rounding error, below size * off / 2^32 < 1 / size, never reaches the
-// next integer). The fail-fast lanes ask this for every object they check.
+// a divide: off * ceil(2^32 / size) >> 32 is exact for off, size <= 2^16.
+// The product exceeds off / size by less than off / 2^32 < 1 / size, and the
+// fractional part of off / size is at most 1 - 1 / size, so the floor holds.
+// The fail-fast lanes ask this for every object they check.
 struct ClassRecipTable {
   uint32_t m[kNumClasses];
   uint32_t size[kNumClasses];  // class_size(sc), a load instead of a select
