@@ -26,13 +26,7 @@ void list_check(const BoxCtx& ctx, const void* head, const void* tail, uint32_t 
     if (!p)
       failfast("list_short", ctx.where, ctx.shard, ctx.sc, head,
                LineBuf().kv("n", n).kv("ended_after", i));
-    const char* why = nullptr;
-    if (reinterpret_cast<uintptr_t>(p) & 15)
-      why = "misaligned";
-    else if ((reinterpret_cast<uintptr_t>(p) & ~(kPageSize - 1)) != view.page)
-      why = page_defect(p, view);
-    if (!why) why = object_defect_in(p, ctx.shard, ctx.sc, view);
-    if (why)
+    if (const char* why = object_defect(p, ctx.shard, ctx.sc, view))
       failfast("list_bad_node", ctx.where, ctx.shard, ctx.sc, p,
                LineBuf().str(" reason=").str(why).kv("index", i).kv("n", n));
     if (i + 1 < n) p = next_of(const_cast<void*>(p));

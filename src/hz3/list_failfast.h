@@ -25,9 +25,9 @@ void list_check(const BoxCtx& ctx, const void* head, const void* tail, uint32_t 
 // few pages, so list_check keeps the last page's view and redoes only the
 // per-object checks for the next node on the same page.
 struct PageView {
-  uintptr_t page = 0;  // page base; 0 is never one (granule 0 is not ours)
+  uintptr_t page = 0;  // page base, valid when pd is set
   const Segment* seg = nullptr;
-  const PageDesc* pd = nullptr;
+  const PageDesc* pd = nullptr;  // null: no page seen yet
 };
 
 static_assert(kPageSize <= (size_t{1} << 16), "class_index_of needs page offsets below 64 KiB");
@@ -65,15 +65,21 @@ HZ3_ALWAYS_INLINE const char* object_defect_in(const void* p, int owner, int sc,
 
 // Why `p` is not the start of a carved object of (owner, sc); nullptr if it is.
 // owner/sc may be -1 for "any". Reads only our own metadata, so it is safe on
-// foreign pointers. Inline: the fail-fast lanes ask it on every malloc and
-// free, and a call with the reporting code in the same frame cost more than
-// the checks.
-HZ3_ALWAYS_INLINE const char* object_defect(const void* p, int owner, int sc) {
+// foreign pointers. `v` is the page view of an earlier call: the page-level
+// checks are redone only when p is on another page (list_check keeps one
+// view for a whole batch). Inline: the fail-fast lanes ask it on every
+// malloc and free, and a call with the reporting code in the same frame cost
+// more than the checks.
+HZ3_ALWAYS_INLINE const char* object_defect(const void* p, int owner, int sc, PageView& v) {
   if (!p) return "null";
   if (reinterpret_cast<uintptr_t>(p) & 15) return "misaligned";
-  PageView v;
-  if (const char* why = page_defect(p, v)) return why;
+  if (!v.pd || (reinterpret_cast<uintptr_t>(p) & ~(kPageSize - 1)) != v.page)
+    if (const char* why = page_defect(p, v)) return why;
   return object_defect_in(p, owner, sc, v);
+}
+HZ3_ALWAYS_INLINE const char* object_defect(const void* p, int owner, int sc) {
+  PageView v;
+  return object_defect(p, owner, sc, v);
 }
 
 // object_defect's verdict without its first two tests, for hot paths: a

@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "hz3/config.h"
+#include "hz3/platform.h"
 #include "hz3/remote_stash.h"
 
 namespace hz3 {
