@@ -8,9 +8,13 @@
 namespace hz3 {
 
 void stash_flush_entry(RemoteStash& s, StashEntry& e) {
-  if (e.n) HZ3_SCHED_POINT_N("stash", "flush", e.head, e.n);
-  if (e.n) stash_shadow_verify(s.shadow, uint32_t(&e - s.e), e.n, RemoteStash::owner_of(e.key), RemoteStash::sc_of(e.key));
-  if (e.n) push_remote_list(RemoteStash::owner_of(e.key), RemoteStash::sc_of(e.key), e.head, e.tail, e.n);
+  if (e.n) {
+    const uint16_t owner = RemoteStash::owner_of(e.key);
+    const uint32_t sc = RemoteStash::sc_of(e.key);
+    HZ3_SCHED_POINT_N("stash", "flush", e.head, e.n);
+    stash_shadow_verify(s.shadow, uint32_t(&e - s.e), e.n, owner, sc);
+    push_remote_list(owner, sc, e.head, e.tail, e.n);
+  }
   e = StashEntry{};
 }
 
