@@ -1,4 +1,4 @@
-// bench_random_mixed_mt_remote_malloc T ITERS WS MIN MAX R [RING]
+// bench_random_mixed_mt_remote_malloc T ITERS WS MIN MAX R [RING [live]]
 //
 // T threads, each running ITERS iterations over its own WS slots. An
 // iteration picks a slot at random: a full slot is freed, an empty one gets
@@ -9,12 +9,20 @@
 // its rings undrained for a whole time slice, and 1024 slots then cut the
 // effective remote rate of R=90 to about a quarter.
 // Plain malloc/free: swap allocators with LD_PRELOAD on the same binary.
+//
+// `live` adds the application's own share of the peak RSS: the bytes it has
+// asked for and not freed, objects in the rings included (a faster allocator
+// fills the rings more, so the same program holds more). Each object then
+// carries its size in its first word, every thread keeps its live bytes, and
+// every 1024 iterations a thread sums all of them: peak_live_kib= is the
+// largest sum seen. Without `live` none of this is compiled into the loop.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -50,6 +58,8 @@ struct Params {
 
 struct alignas(64) Counts {
   uint64_t mallocs = 0, frees = 0, remote_sent = 0, remote_fallback = 0;
+  std::atomic<int64_t> live{0};  // `live` only: written by its thread alone, read by all
+  int64_t peak_live = 0;         // the largest sum of every thread's live this thread saw
 };
 
 uint64_t xorshift(uint64_t& s) {
@@ -63,13 +73,14 @@ uint64_t xorshift(uint64_t& s) {
 
 int main(int argc, char** argv) {
   if (argc < 7) {
-    fprintf(stderr, "usage: %s T ITERS WS MIN MAX R [RING]\n", argv[0]);
+    fprintf(stderr, "usage: %s T ITERS WS MIN MAX R [RING [live]]\n", argv[0]);
     return 2;
   }
   Params p{atoi(argv[1]), atol(argv[2]), atoi(argv[3]), strtoul(argv[4], nullptr, 10),
            strtoul(argv[5], nullptr, 10), atoi(argv[6]), argc > 7 ? strtoul(argv[7], nullptr, 10) : 8192};
+  const bool track_live = argc > 8 && std::string_view(argv[8]) == "live";
   if (p.threads < 1 || p.iters < 1 || p.ws < 1 || p.min > p.max || p.remote_pct < 0 || p.remote_pct > 100 ||
-      p.ring < 1) {
+      p.ring < 1 || argc > 9 || (argc > 8 && !track_live) || (track_live && p.min < sizeof(size_t))) {
     fprintf(stderr, "bad arguments\n");
     return 2;
   }
@@ -80,15 +91,26 @@ int main(int argc, char** argv) {
   std::atomic<int> ready{0}, done{0};
   std::atomic<bool> go{false};
 
-  auto drain = [&](int me, Counts& c) {
-    for (int src = 0; src < T; ++src)
-      while (void* q = rings[static_cast<size_t>(src) * T + me].pop()) {
-        free(q);
-        ++c.frees;
-      }
+  // `live` tag: std::true_type in the `live` mode, std::false_type otherwise.
+  auto release = [](Counts& c, void* q, auto live) {
+    if constexpr (decltype(live)::value)
+      c.live.store(c.live.load(std::memory_order_relaxed) - static_cast<int64_t>(*static_cast<size_t*>(q)),
+                   std::memory_order_relaxed);
+    free(q);
+    ++c.frees;
+  };
+  auto sample_live = [&](Counts& c) {
+    int64_t sum = 0;
+    for (const Counts& o : counts) sum += o.live.load(std::memory_order_relaxed);
+    if (sum > c.peak_live) c.peak_live = sum;
   };
 
-  auto worker = [&](int me) {
+  auto drain = [&](int me, Counts& c, auto live) {
+    for (int src = 0; src < T; ++src)
+      while (void* q = rings[static_cast<size_t>(src) * T + me].pop()) release(c, q, live);
+  };
+
+  auto worker = [&](int me, auto live) {
     Counts& c = counts[me];
     std::vector<void*> slots(p.ws, nullptr);
     uint64_t rng = 0x9E3779B97F4A7C15ull * (me + 1);
@@ -105,13 +127,11 @@ int main(int argc, char** argv) {
           if (rings[static_cast<size_t>(me) * T + dst].push(s)) {
             ++c.remote_sent;
           } else {
-            free(s);
-            ++c.frees;
+            release(c, s, live);
             ++c.remote_fallback;
           }
         } else {
-          free(s);
-          ++c.frees;
+          release(c, s, live);
         }
         s = nullptr;
       } else {
@@ -121,22 +141,33 @@ int main(int argc, char** argv) {
           fprintf(stderr, "malloc(%zu) failed\n", sz);
           abort();
         }
-        *static_cast<char*>(s) = static_cast<char>(i);
+        if constexpr (decltype(live)::value) {
+          *static_cast<size_t*>(s) = sz;
+          c.live.store(c.live.load(std::memory_order_relaxed) + static_cast<int64_t>(sz), std::memory_order_relaxed);
+        } else {
+          *static_cast<char*>(s) = static_cast<char>(i);
+        }
         ++c.mallocs;
       }
-      if ((i & 15) == 0) drain(me, c);
+      if ((i & 15) == 0) drain(me, c, live);
+      if constexpr (decltype(live)::value)
+        if ((i & 1023) == 0) sample_live(c);
     }
-    for (void* s : slots) {
-      free(s);
-      c.frees += s != nullptr;
-    }
+    if constexpr (decltype(live)::value) sample_live(c);
+    for (void* s : slots)
+      if (s) release(c, s, live);
     done.fetch_add(1);
-    while (done.load(std::memory_order_acquire) < T) drain(me, c);
-    drain(me, c);
+    while (done.load(std::memory_order_acquire) < T) drain(me, c, live);
+    drain(me, c, live);
   };
 
   std::vector<std::thread> th;
-  for (int t = 0; t < T; ++t) th.emplace_back(worker, t);
+  for (int t = 0; t < T; ++t) {
+    if (track_live)
+      th.emplace_back(worker, t, std::true_type{});
+    else
+      th.emplace_back(worker, t, std::false_type{});
+  }
   while (ready.load() < T) {
   }
   auto t0 = std::chrono::steady_clock::now();
@@ -154,10 +185,21 @@ int main(int argc, char** argv) {
   uint64_t ops = sum.mallocs + sum.frees;
   // Share of frees executed by a thread other than the allocating one.
   double remote_rate = sum.frees ? 100.0 * sum.remote_sent / sum.frees : 0.0;
-  printf("bench_random_mixed_mt_remote_malloc T=%d iters=%ld ws=%d size=[%zu,%zu] R=%d ring=%zu: "
-         "ops=%llu secs=%.3f ops_per_sec=%.0f remote_rate=%.1f%%\n",
-         T, p.iters, p.ws, p.min, p.max, p.remote_pct, p.ring, static_cast<unsigned long long>(ops), secs,
-         ops / secs, remote_rate);
+  int64_t peak_live = 0, end_live = 0;
+  for (const Counts& c : counts) {
+    if (c.peak_live > peak_live) peak_live = c.peak_live;
+    end_live += c.live.load(std::memory_order_relaxed);
+  }
+  printf("bench_random_mixed_mt_remote_malloc T=%d iters=%ld ws=%d size=[%zu,%zu] R=%d ring=%zu%s: "
+         "ops=%llu secs=%.3f ops_per_sec=%.0f remote_rate=%.1f%%",
+         T, p.iters, p.ws, p.min, p.max, p.remote_pct, p.ring, track_live ? " live" : "",
+         static_cast<unsigned long long>(ops), secs, ops / secs, remote_rate);
+  if (track_live) printf(" peak_live_kib=%lld", static_cast<long long>(peak_live / 1024));
+  printf("\n");
+  if (end_live != 0) {  // every object's first word held its size: one was overwritten while live
+    fprintf(stderr, "live accounting: %lld bytes left after every free\n", static_cast<long long>(end_live));
+    return 1;
+  }
   if (sum.mallocs != sum.frees) {
     fprintf(stderr, "leak: %llu mallocs vs %llu frees\n", static_cast<unsigned long long>(sum.mallocs),
             static_cast<unsigned long long>(sum.frees));

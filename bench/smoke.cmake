@@ -1,8 +1,9 @@
 # bench-smoke check of one benchmark program (bench/CMakeLists.txt):
-#   cmake -DPROG=<binary> -DARGS="<args>" -DNAME=<name> [-DPRELOAD=<libhz3.so>] -P smoke.cmake
+#   cmake -DPROG=<binary> -DARGS="<args>" -DNAME=<name> [-DPRELOAD=<libhz3.so>] [-DEXPECT=<regex>]
+#         -P smoke.cmake
 # Passes when the program exits 0 and prints exactly one result line
 #   <NAME> ...: ops=<n> secs=<s> ops_per_sec=<r> ...
-# with ops > 0. Timings are printed, never judged.
+# with ops > 0 (and matching EXPECT when given). Timings are printed, never judged.
 separate_arguments(arg_list UNIX_COMMAND "${ARGS}")
 set(env_cmd)
 if(PRELOAD)
@@ -19,6 +20,9 @@ string(REGEX MATCHALL "(^|\n)${NAME} [^\n]*: ops=[1-9][0-9]* secs=[0-9.]+ ops_pe
 list(LENGTH lines n)
 if(NOT n EQUAL 1)
   message(FATAL_ERROR "${NAME} ${ARGS}: expected one result line, found ${n}")
+endif()
+if(EXPECT AND NOT lines MATCHES "${EXPECT}")
+  message(FATAL_ERROR "${NAME} ${ARGS}: the result line does not match '${EXPECT}'")
 endif()
 if(PRELOAD AND NOT err MATCHES "hz3: config lane=")
   message(FATAL_ERROR "${NAME} ${ARGS}: no 'hz3: config' line: libhz3.so was not loaded")
