@@ -475,6 +475,24 @@ TEST(FreeDeath, DoubleFreeRemote) {
       "hz3: FAILFAST double_free where=stash shard=[0-9]+ sc=" + std::to_string(size_to_class(48)) +
           " ptr=" HEX " object freed twice in a row");
 }
+
+// A page whose objects were all freed is reclaimed (page_reclaim.h): carved
+// again for another class, or left unused. A late second free of one of its
+// old objects then names no object at all.
+TEST(FreeDeath, StaleFreeIntoReclaimedPage) {
+  EXPECT_DEATH(
+      {
+        std::vector<void*> a(64 * 128);  // 64 pages of 512-byte objects
+        for (void*& p : a) p = hz3_malloc(512);
+        void* stale = a[1];
+        for (void* p : a) hz3_free(p);
+        std::vector<void*> b(60 * 65);  // 60 pages of class 1008: A's pages, reclaimed
+        for (void*& p : b) p = hz3_malloc(1000);
+        hz3_free(stale);
+      },
+      "hz3: FAILFAST invalid_free where=free shard=- sc=- ptr=" HEX
+      " reason=(page_not_in_use|not_object_start)");
+}
 #endif
 
 // ---- shard collisions -------------------------------------------------------

@@ -137,6 +137,7 @@ int heap_check(void* const* live, size_t nlive, bool live_known, hz3_heap_report
     s->reserved = static_cast<uint32_t>(c.nsegments++);
     uint16_t used = s->next_page.load(std::memory_order_relaxed);
     for (unsigned pi = 1; pi < used; ++pi) {
+      if (s->pages[pi].sc == kNoClass) continue;  // reclaimed, not carved again yet
       size_t pair = size_t{s->owner} * kNumClasses + s->pages[pi].sc;
       used_pair[pair / 64] |= uint64_t{1} << (pair % 64);
     }

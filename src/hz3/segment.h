@@ -1,5 +1,7 @@
 // Segments: 4 MiB aligned regions owned by one shard and carved into 64 KiB
-// pages. Page 0 holds this header; pages 1..63 each serve one size class.
+// pages. Page 0 holds this header; pages 1..63 each serve one size class at a
+// time (a page whose objects are all free can be reclaimed and carved again
+// for another class of the same shard: page_reclaim.h).
 // An object's page and class are found from its address alone:
 //   segment = addr & ~(kSegmentSize-1), page = (addr >> kPageShift) & 63.
 //
@@ -26,13 +28,16 @@ inline constexpr uint64_t kSegmentMagic = 0x687a337365676d31ull;  // "hz3segm1"
 inline constexpr uint16_t kNoClass = 0xffff;
 
 struct PageDesc {
-  uint16_t sc = kNoClass;   // size class, kNoClass while unused
+  uint16_t sc = kNoClass;   // size class, kNoClass while unused (or reclaimed)
   uint16_t reserved = 0;
-  // Objects carved so far; only grows. Written by the owner, read by checks
-  // on other threads, hence atomic (relaxed: objects below it were handed
-  // over through a synchronizing path).
+  // Objects carved so far; grows until the page is reclaimed (page_reclaim.h),
+  // which sets it back to 0. Written by the owner, read by checks on other
+  // threads, hence atomic (relaxed: objects below it were handed over through
+  // a synchronizing path).
   std::atomic<uint32_t> carved{0};
   void* shadow = nullptr;   // S86 shadow record (HZ3_S86_CENTRAL_SHADOW only)
+  uint32_t free_seen = 0;   // page_reclaim's count of this page's free objects (0 between scans)
+  PageDesc* next_free = nullptr;  // the shard's free-page list (page_reclaim.h)
 };
 
 struct Segment {
@@ -44,6 +49,7 @@ struct Segment {
   PageDesc pages[kPagesPerSegment];
 
   char* page_base(unsigned idx) { return reinterpret_cast<char*>(this) + idx * kPageSize; }
+  unsigned page_index(const PageDesc* pd) const { return static_cast<unsigned>(pd - pages); }
 };
 static_assert(sizeof(Segment) <= kPageSize);
 

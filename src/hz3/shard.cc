@@ -3,6 +3,7 @@
 #include "hz3/asan_poison.h"
 #include "hz3/failfast.h"
 #include "hz3/list_failfast.h"
+#include "hz3/page_reclaim.h"
 #include "hz3/sched_point.h"
 #include "hz3/segment_map.h"
 #include "hz3/thread_cache.h"
@@ -32,16 +33,28 @@ uint32_t carve(uint16_t shard, uint32_t sc, uint32_t want, Batch& out) {
   CarveCursor& c = s.carve[sc];
   const uint32_t size = class_size(sc);
   if (c.cur == c.end) {
-    Segment* seg = s.cur_segment;
-    if (!seg || seg->next_page.load(std::memory_order_relaxed) == kPagesPerSegment) {
-      seg = segment_create(shard);
-      if (!seg) return 0;
-      s.cur_segment = seg;
+    // A reclaimed page first (scanning for some when due), else a fresh one.
+    PageDesc* pd = reclaimed_page_take(shard);
+    if (!pd && page_reclaim_due(shard) && page_reclaim(shard)) pd = reclaimed_page_take(shard);
+    Segment* seg;
+    unsigned idx;
+    if (pd) {
+      seg = segment_of(pd);
+      idx = seg->page_index(pd);
+    } else {
+      seg = s.cur_segment;
+      if (!seg || seg->next_page.load(std::memory_order_relaxed) == kPagesPerSegment) {
+        seg = segment_create(shard);
+        if (!seg) return 0;
+        s.cur_segment = seg;
+      }
+      idx = seg->next_page.load(std::memory_order_relaxed);
+      pd = &seg->pages[idx];
+      seg->next_page.store(static_cast<uint16_t>(idx + 1), std::memory_order_relaxed);
+      ++s.pages_fresh;
     }
-    uint16_t idx = seg->next_page.load(std::memory_order_relaxed);
-    PageDesc* pd = &seg->pages[idx];
     pd->sc = static_cast<uint16_t>(sc);
-    seg->next_page.store(static_cast<uint16_t>(idx + 1), std::memory_order_relaxed);
+    ++s.pages_since_scan;
     c.page = pd;
     c.cur = seg->page_base(idx);
     c.end = c.cur + (kPageSize / size) * size;
@@ -119,6 +132,7 @@ void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint
   BoxCtx ctx = ctx_of(shard, sc, "central");
   flight_note(FlightOp::kPush, FlightBox::kCentral, shard, sc, head, n);
   if constexpr (kListFailfast) list_check(ctx, head, tail, n);
+  shard_at(shard).central_bytes.fetch_add(int64_t{n} * class_size(sc), std::memory_order_relaxed);
   shard_at(shard).central[sc].push(ctx, head, tail, n);
 }
 
@@ -152,6 +166,7 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
     BoxCtx ctx = ctx_of(shard, sc, "central");
     if (s.central[sc].pop(ctx, want - out.n, limit - out.n, part)) {
       flight_note(FlightOp::kPop, FlightBox::kCentral, shard, sc, part.head, part.n);
+      s.central_bytes.fetch_sub(int64_t{part.n} * class_size(sc), std::memory_order_relaxed);
       if constexpr (kListFailfast) {
         refill_check(ctx, part);
         // Neither tail known: the join walks the xfer part, so check it first.

@@ -1,9 +1,11 @@
 // Owner shards. A thread claims a free shard on its first allocation and
 // releases it at exit (after flushing its cache and remote stash), so shards
-// are reused. Objects carved by a shard's pages belong to it for life.
+// are reused. Objects carved by a shard's pages belong to it for life (a
+// page whose objects are all free may be reclaimed: page_reclaim.h).
 //
 // Fields: xfer/central are MPSC boxes (any thread pushes, the owner pops);
-// `carve` and `cur_segment` are owner-only (under OwnerExcl when kCarveLocked);
+// `carve`, `cur_segment` and the page-reclaim fields are owner-only (under
+// OwnerExcl when kCarveLocked);
 // `sharers` is the number of threads bound to the shard (atomic, acq_rel so a
 // new owner sees everything the previous one left in the owner-only fields).
 #pragma once
@@ -33,6 +35,13 @@ struct alignas(kCacheLine) Shard {
   OwnerExcl excl;
   CarveCursor carve[kNumClasses];
   Segment* cur_segment = nullptr;
+  // Page reclaim (page_reclaim.h), under the carve exclusion like `carve`.
+  PageDesc* free_pages = nullptr;  // reclaimed pages, ready for any class
+  uint32_t pages_fresh = 0;        // pages taken from segments: the footprint
+  uint32_t pages_since_scan = 0;   // pages carved (fresh or reclaimed) since the last scan
+  // Bytes of objects in `central`, as pushed and popped (relaxed; a hint for
+  // page_reclaim_due, not a count the boxes rely on).
+  std::atomic<int64_t> central_bytes{0};
   alignas(kCacheLine) std::atomic<uint32_t> sharers{0};
 };
 
