@@ -30,8 +30,6 @@ const Shard& MyShard() { return shard_at(static_cast<uint16_t>(hz3_debug_current
 
 size_t PerPage(size_t size) { return kPageSize / class_size(size_to_class(size)); }
 
-const PageDesc& PageOf(const void* p) { return segment_of(p)->pages[page_index_of(p)]; }
-
 // `pages` pages' worth of `size` objects, each filled with its own tag.
 std::vector<void*> Fill(size_t size, size_t pages, unsigned char tag) {
   std::vector<void*> v(pages * PerPage(size));
@@ -63,7 +61,7 @@ void OnOwnShard(unsigned k, F f) {
 // One object of each page the objects of `v` sit on.
 std::vector<void*> OnePerPage(const std::vector<void*>& v) {
   std::map<const PageDesc*, void*> first;
-  for (void* p : v) first.emplace(&PageOf(p), p);
+  for (void* p : v) first.emplace(&page_desc_of(p), p);
   std::vector<void*> out;
   for (auto& [pd, p] : first) out.push_back(p);
   return out;
@@ -74,13 +72,13 @@ TEST(PageReclaim, FreedClassServesAnotherClass) {
     std::vector<void*> a = Fill(kSizeA, kPagesA, 0xa1);
     const uint32_t fresh0 = MyShard().pages_fresh;
     std::set<const PageDesc*> a_pages;
-    for (void* p : a) a_pages.insert(&PageOf(p));
+    for (void* p : a) a_pages.insert(&page_desc_of(p));
     for (void* p : a) hz3_free(p);
     std::vector<void*> b = Fill(kSizeB, kPagesB, 0xb2);
     // Without reclaim each of B's pages is a fresh one.
     EXPECT_LE(MyShard().pages_fresh - fresh0, 1u);
     size_t on_a_pages = 0;
-    for (void* p : b) on_a_pages += a_pages.count(&PageOf(p));
+    for (void* p : b) on_a_pages += a_pages.count(&page_desc_of(p));
     EXPECT_GE(on_a_pages, (kPagesB - 1) * PerPage(kSizeB)) << "B is not on the pages A left";
     EXPECT_TRUE(TagsIntact(b, kSizeB, 0xb2));
     EXPECT_TRUE(HeapOk(b));
@@ -103,9 +101,9 @@ TEST(PageReclaim, PageWithALiveObjectIsKept) {
     // B's pages are fresh ones (or pages an earlier test's thread left on
     // this shard), never one of A's.
     std::set<const PageDesc*> a_pages;
-    for (void* p : kept) a_pages.insert(&PageOf(p));
-    for (void* p : b) ASSERT_EQ(a_pages.count(&PageOf(p)), 0u) << "a page with a live object was carved again";
-    for (void* p : kept) EXPECT_EQ(PageOf(p).sc, size_to_class(kSizeA));
+    for (void* p : kept) a_pages.insert(&page_desc_of(p));
+    for (void* p : b) ASSERT_EQ(a_pages.count(&page_desc_of(p)), 0u) << "a page with a live object was carved again";
+    for (void* p : kept) EXPECT_EQ(page_desc_of(p).sc, size_to_class(kSizeA));
     EXPECT_TRUE(TagsIntact(kept, kSizeA, 0xa1));
     EXPECT_TRUE(TagsIntact(b, kSizeB, 0xb2));
     std::vector<void*> live = kept;
@@ -155,7 +153,7 @@ TEST(PageReclaimMT, ObjectInAnotherThreadsStashKeepsItsPage) {
     for (void* p : a)
       if (!away.count(p)) hz3_free(p);
     b = Fill(kSizeB, kPagesB, 0xb2);
-    for (void* p : stashed) EXPECT_EQ(PageOf(p).sc, size_to_class(kSizeA));
+    for (void* p : stashed) EXPECT_EQ(page_desc_of(p).sc, size_to_class(kSizeA));
     EXPECT_TRUE(TagsIntact(b, kSizeB, 0xb2));
     checked.Wait();
   });

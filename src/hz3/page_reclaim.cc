@@ -1,6 +1,5 @@
 #include "hz3/page_reclaim.h"
 
-#include "hz3/asan_poison.h"
 #include "hz3/mpsc.h"
 #include "hz3/shard.h"
 #include "hz3/thread_cache.h"
@@ -12,8 +11,6 @@ namespace {
 // free_seen's top bit: the page was found whole in this scan (its count in
 // the low bits stays, so later objects of the page are recognized too).
 constexpr uint32_t kWhole = 0x80000000u;
-
-PageDesc* page_desc_of(void* p) { return &segment_of(p)->pages[page_index_of(p)]; }
 
 // A list taken out of a box or a bin: exactly n nodes from head.
 struct Taken {
@@ -44,7 +41,7 @@ uint32_t reclaim_class(Shard& s, uint16_t shard, uint32_t sc, Bin* bin) {
 
   for (uint32_t t = 0; t < nt; ++t) {  // count the free objects of every page
     void* p = taken[t].head;
-    for (uint32_t i = 0; i < taken[t].n; ++i, p = next_of(p)) ++page_desc_of(p)->free_seen;
+    for (uint32_t i = 0; i < taken[t].n; ++i, p = next_of(p)) ++page_desc_of(p).free_seen;
   }
   // Split: objects of whole pages are dropped (each such page goes on the
   // free list once), the rest are relinked into one list.
@@ -55,7 +52,7 @@ uint32_t reclaim_class(Shard& s, uint16_t shard, uint32_t sc, Bin* bin) {
     void* p = taken[t].head;
     for (uint32_t i = 0; i < taken[t].n; ++i) {
       void* next = next_of(p);
-      PageDesc* pd = page_desc_of(p);
+      PageDesc* pd = &page_desc_of(p);
       if (!(pd->free_seen & kWhole) && pd->free_seen == pd->carved.load(std::memory_order_relaxed) &&
           pd != s.carve[sc].page) {
         pd->free_seen |= kWhole;
@@ -77,7 +74,7 @@ uint32_t reclaim_class(Shard& s, uint16_t shard, uint32_t sc, Bin* bin) {
   if (keep.n) {  // forget the counts; the kept objects go to central
     set_next(keep.tail, nullptr);
     void* p = keep.head;
-    for (uint32_t i = 0; i < keep.n; ++i, p = next_of(p)) page_desc_of(p)->free_seen = 0;
+    for (uint32_t i = 0; i < keep.n; ++i, p = next_of(p)) page_desc_of(p).free_seen = 0;
   }
   while (whole) {  // unused again: any class may carve it
     PageDesc* pd = whole;
@@ -123,7 +120,8 @@ uint32_t page_reclaim(uint16_t shard) {
   ThreadCache* tc = t_cache;
   const bool own_bins = !cache_is_empty_sentinel(tc) && tc->shard == shard;
   uint32_t reclaimed = 0;
-  for (uint32_t sc = 0; sc < kNumClasses; ++sc) reclaimed += reclaim_class(s, shard, sc, own_bins ? &tc->bins[sc] : nullptr);
+  for (uint32_t sc = 0; sc < kNumClasses; ++sc)
+    reclaimed += reclaim_class(s, shard, sc, own_bins ? &tc->bins[sc] : nullptr);
   return reclaimed;
 }
 

@@ -8,9 +8,10 @@
 // INCR/SADD/HSET while 63 MiB of list objects sat free (docs/measurements).
 //
 // When: the shard needs a fresh page, its footprint is at least 1 MiB, its
-// central and the caller's bins hold at least a quarter of it, and it has carved a quarter of it
-// again (fresh or reclaimed pages) since the last scan. A scan walks at most
-// the shard's free objects, so it costs O(1) amortized per object carved.
+// central and the caller's bins hold at least a quarter of it, and it has
+// carved a quarter of it again (fresh or reclaimed pages) since the last
+// scan. A scan walks at most the shard's free objects, so it costs O(1)
+// amortized per object carved.
 // How: the owner takes every object out of its boxes (xfer and central, all
 // classes) and out of its own thread cache's bins, counts them per page, and
 // pushes back all but the objects of pages where the count equals the page's
@@ -33,7 +34,8 @@ inline constexpr uint32_t kReclaimMinGap = 16;         // pages carved between t
 
 // Pages `shard` may reuse, taken off its free-page list; nullptr when none.
 PageDesc* reclaimed_page_take(uint16_t shard);
-// Should a shard that needs a fresh page scan first? (O(1): two counters.)
+// Should a shard that needs a fresh page scan first? (Counters and the
+// caller's bin counts: no list is walked.)
 bool page_reclaim_due(uint16_t shard);
 // Scan `shard` (see above); returns the number of pages put on its free-page
 // list. Restarts the count of pages carved since a scan.

@@ -60,6 +60,7 @@ HZ3_ALWAYS_INLINE unsigned page_index_of(const void* p) {
   return static_cast<unsigned>((reinterpret_cast<uintptr_t>(p) >> kPageShift) &
                                (kPagesPerSegment - 1));
 }
+HZ3_ALWAYS_INLINE PageDesc& page_desc_of(const void* p) { return segment_of(p)->pages[page_index_of(p)]; }
 
 // New segment for `owner`, registered in the segment map; nullptr on OOM.
 Segment* segment_create(uint16_t owner);
