@@ -164,7 +164,7 @@ void free_remote_slow(void* p, uint16_t owner, uint32_t sc) {
 
 [[noreturn]] HZ3_COLD void free_double(const void* p, const ThreadCache* tc) {
   const Segment* seg = segment_of(p);
-  uint32_t sc = seg->pages[page_index_of(p)].sc;
+  uint32_t sc = page_desc_of(p).sc;
   failfast("double_free", seg->owner == tc->shard ? "tcache" : "stash", seg->owner, static_cast<int>(sc), p,
            "object freed twice in a row");
 }

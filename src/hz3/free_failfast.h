@@ -3,8 +3,9 @@
 // The pointer must be the start of a carved object of our segments
 // (segment_object_ok, object_defect's verdict), and must not be at the head
 // of where its last free put it: the thread's bin of its class when the
-// object is ours, the stash entry toward its owner when it is remote. That catches a double free in a row
-// at O(1); an older duplicate is left to the box checks and the heap check.
+// object is ours, the stash entry toward its owner when it is remote. That
+// catches a double free in a row at O(1); an older duplicate is left to the
+// box checks and the heap check.
 // Inline, with the reports out of line and cold, so a free in the fail-fast
 // lanes pays for the checks and not for a frame around them.
 #pragma once
@@ -25,6 +26,7 @@ namespace hz3 {
 HZ3_ALWAYS_INLINE void free_check(void* p, ThreadCache* tc) {
   if (HZ3_UNLIKELY(!segment_object_ok(p))) free_invalid(p);
   Segment* seg = segment_of(p);
+  // Spelled as free_fast spells it, so the two share one load (page_desc_of(p) here cost a second).
   uint32_t sc = seg->pages[page_index_of(p)].sc;
   // A double free shows when the object is still at the head of where it
   // went last time: the local bin, or the stash entry toward its owner.
