@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hz3.h"
+#include "hz3/carrier.h"
 #include "hz3/config.h"
 #include "hz3/list_failfast.h"
 #include "hz3/mpsc_lockfree.h"
@@ -574,30 +575,69 @@ TEST(BoundaryDeath, PushRemoteListChecksTheList) {
 }
 
 // A use after free of an object sitting in xfer is caught when the owner pops it.
-TEST(BoundaryDeath, CorruptedObjectInXferCaughtOnRefill) {
+// A batch waiting in xfer is one carrier (carrier.h): p1 carries p2 (or,
+// with two_batches, p1 and p2 are two batches of one carrier each, p2 first
+// in the list). A write into the first carrier after its free is caught when
+// the owner unpacks the list, before a word of the batch is rewritten.
+// `word` is the carrier word written (0 the link, 1 the count, 2.. the
+// slots), `value` what is written there.
+void CorruptCarrierInXferThenRefill(unsigned word, void* value, bool two_batches = false) {
+  const size_t kSize = 1536;  // a class nothing else here uses
+  hz3_debug_flush_thread();
+  void* p1 = hz3_malloc(kSize);
+  void* p2 = hz3_malloc(kSize);
+  hz3_debug_flush_thread();  // the rest of the refill batch goes to central
+  std::thread t([p1, p2, two_batches] {
+    hz3_free(p1);  // remote: to the owner's xfer once flushed
+    if (two_batches) hz3_debug_flush_thread();
+    hz3_free(p2);
+    hz3_debug_flush_thread();
+  });
+  t.join();
+  static_cast<void**>(two_batches ? p2 : p1)[word] = value;
+  for (int i = 0; i < 3; ++i) (void)hz3_malloc(kSize);  // refill pops xfer first
+}
+
+alignas(16) void* g_fake_node[4];  // zero: a foreign "carrier" that carries nothing
+
+TEST(BoundaryDeath, CorruptedCarrierSlotInXferCaughtOnRefill) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(
-      {
-        const size_t kSize = 1536;  // a class nothing else here uses
-        hz3_debug_flush_thread();
-        void* p1 = hz3_malloc(kSize);
-        void* p2 = hz3_malloc(kSize);
-        hz3_debug_flush_thread();  // the rest of the refill batch goes to central
-        std::thread t([p1, p2] {
-          hz3_free(p1);  // remote: to the owner's xfer once flushed, as p2 -> p1
-          hz3_free(p2);
-          hz3_debug_flush_thread();
-        });
-        t.join();
-        alignas(16) static void* fake[2];  // zero: a one-node foreign "list"
-        *static_cast<void**>(p2) = fake;  // write into the free object's link
-        for (int i = 0; i < 3; ++i) (void)hz3_malloc(kSize);  // refill pops xfer first
-      },
-      // Under ASan the free object is poisoned, so the write itself is the report.
-      // Otherwise a walked pop names xfer; a list handed over whole is checked
-      // as the bin hands its nodes out.
-      HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
-                    : "hz3: FAILFAST list_(bad_node|tail_next) where=(xfer|bin)");
+  // Under ASan the free object is poisoned, so the write itself is the report.
+  EXPECT_DEATH(CorruptCarrierInXferThenRefill(2, g_fake_node),
+               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
+                             : "hz3: FAILFAST carrier_bad_slot where=xfer shard=[0-9]+ sc=" +
+                                   std::to_string(size_to_class(1536)) + " ptr=" HEX " reason=not_ours object=" HEX
+                                   " slot=0");
+}
+
+TEST(BoundaryDeath, CorruptedCarrierCountInXferCaughtOnRefill) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(CorruptCarrierInXferThenRefill(1, reinterpret_cast<void*>(uintptr_t{200})),
+               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
+                             : "hz3: FAILFAST carrier_bad_count where=xfer shard=[0-9]+ sc=" +
+                                   std::to_string(size_to_class(1536)) + " ptr=" HEX " count=200 slots=[0-9]+ index=0");
+}
+
+#if HZ3_S142_XFER_LOCKFREE
+// Lock-free xfer only: it links the two batches into one list as they are
+// pushed, so the first carrier's link is the list's. The mutex form keeps
+// the batches in separate slots and links them when it pops, so a link
+// written while they wait is rewritten before anything reads it.
+TEST(BoundaryDeath, CarrierListShorterThanItsCountCaughtOnRefill) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(CorruptCarrierInXferThenRefill(0, nullptr, /*two_batches=*/true),
+               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
+                             : "hz3: FAILFAST carrier_list_short where=xfer shard=[0-9]+ sc=" +
+                                   std::to_string(size_to_class(1536)) + " ptr=0x0 carriers=2 ended_after=1");
+}
+#endif
+
+TEST(BoundaryDeath, CorruptedCarrierLinkInXferCaughtOnRefill) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(CorruptCarrierInXferThenRefill(0, g_fake_node),
+               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
+                             : "hz3: FAILFAST carrier_list_long where=xfer shard=[0-9]+ sc=" +
+                                   std::to_string(size_to_class(1536)) + " ptr=" HEX " carriers=1");
 }
 
 // The bin's count and list must run out together, and every node it hands
@@ -644,9 +684,10 @@ TEST(BoundaryDeath, ForeignNodeInBinCaughtWhenHandedOut) {
       " reason=not_ours count=1");
 }
 
-// The stash shadow: a stashed object's link written after its free is named
-// when the entry is flushed, before the list reaches the owner.
-TEST(BoundaryDeath, StashedObjectWrittenAfterFreeCaughtAtFlush) {
+// The stash shadow: a stashed carrier's words written after its free are
+// named when the entry is flushed, before the batch reaches the owner. At
+// 720 B one carrier holds the whole entry: objs[0] carries objs[1], objs[2].
+TEST(BoundaryDeath, StashedCarrierSlotWrittenAfterFreeCaughtAtFlush) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   const size_t kSize = 720;
   EXPECT_DEATH(
@@ -660,7 +701,35 @@ TEST(BoundaryDeath, StashedObjectWrittenAfterFreeCaughtAtFlush) {
           done.Wait();  // alive: the frees below are remote
         });
         allocated.Wait();
-        for (void* p : objs) hz3_free(p);  // stashed: objs[2] -> objs[1] -> objs[0]
+        for (void* p : objs) hz3_free(p);
+        alignas(16) static void* fake[2];
+        static_cast<void**>(objs[0])[3] = fake;  // use after free: the carrier's second slot
+        hz3_debug_flush_thread();
+        done.Wait();
+        owner.join();
+      },
+      HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
+                    : "hz3: FAILFAST stash_carrier_rewritten where=stash shard=[0-9]+ sc=" +
+                          std::to_string(size_to_class(kSize)) + " ptr=" HEX " recorded_slot=" HEX
+                          " found_slot=" HEX " slot=1 index=0 n=3 \\(a stashed carrier was written after its free\\)");
+}
+
+// A carrier's link: at 16 B a carrier holds nothing, so each object is one.
+TEST(BoundaryDeath, StashedObjectWrittenAfterFreeCaughtAtFlush) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const size_t kSize = 16;
+  EXPECT_DEATH(
+      {
+        std::vector<void*> objs(3);
+        hz3test::Barrier allocated(2);
+        hz3test::Barrier done(2);
+        std::thread owner([&] {
+          for (void*& p : objs) p = hz3_malloc(kSize);
+          allocated.Wait();
+          done.Wait();  // alive: the frees below are remote
+        });
+        allocated.Wait();
+        for (void* p : objs) hz3_free(p);  // stashed carriers: objs[2] -> objs[1] -> objs[0]
         alignas(16) static void* fake[2];
         *static_cast<void**>(objs[1]) = fake;  // use after free: the link of a stashed object
         hz3_debug_flush_thread();
@@ -670,7 +739,7 @@ TEST(BoundaryDeath, StashedObjectWrittenAfterFreeCaughtAtFlush) {
       HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
                     : "hz3: FAILFAST stash_link_rewritten where=stash shard=[0-9]+ sc=" +
                           std::to_string(size_to_class(kSize)) + " ptr=" HEX " recorded_next=" HEX
-                          " found_next=" HEX " index=1 n=3 \\(a stashed object was written after its free\\)");
+                          " found_next=" HEX " index=1 n=3 \\(a stashed carrier was written after its free\\)");
 }
 
 // An entry that missed its flush would overrun its shadow row: caught first.
@@ -720,8 +789,11 @@ TEST(BoundaryDeath, ValidListsCrossTheBoundary) {
   void* a = hz3_malloc(kSize);
   void* b = hz3_malloc(kSize);
   uint16_t me = static_cast<uint16_t>(hz3_debug_current_shard());
+  // Two carriers (carrier.h) that carry nothing else.
   *static_cast<void**>(a) = b;
   *static_cast<void**>(b) = nullptr;
+  carrier_set_count(a, 0);
+  carrier_set_count(b, 0);
   push_remote_list(me, size_to_class(kSize), a, b, 2);
   hz3_debug_flush_thread();
   EXPECT_TRUE(hz3test::HeapOk({}));

@@ -4,6 +4,7 @@
 
 #include "hz3.h"
 #include "hz3/alloc.h"
+#include "hz3/carrier.h"
 #include "hz3/failfast.h"
 #include "hz3/large.h"
 #include "hz3/list_failfast.h"
@@ -33,6 +34,7 @@ struct Census {
   hz3_heap_report* rep = nullptr;
   size_t* counter = nullptr;
   const char* where = "";
+  uint32_t sc = 0;  // the class of the carriers being walked
   bool failed = false;
 };
 
@@ -68,6 +70,22 @@ bool mark(void* p, void* arg) {
   return true;
 }
 
+// A carrier holding k objects (carrier.h): itself, then each carried one.
+bool mark_carrier_k(void* p, uint32_t k, Census& c) {
+  if (k > carrier_slots(c.sc)) return fail(c, p, "carrier_bad_count");
+  if (!mark(p, &c)) return false;
+  for (uint32_t j = 0; j < k; ++j)
+    if (!mark(carrier_slot(p, j), &c)) return false;
+  return true;
+}
+
+bool mark_carrier(void* p, void* arg) {
+  Census& c = *static_cast<Census*>(arg);
+  if (c.failed) return false;
+  if (const char* why = object_defect(p, -1, static_cast<int>(c.sc))) return fail(c, p, why);
+  return mark_carrier_k(p, carrier_count(p), c);
+}
+
 void census_cache(ThreadCache* tc, void* arg) {
   Census& c = *static_cast<Census*>(arg);
   for (uint32_t sc = 0; sc < kNumClasses && !c.failed; ++sc) {
@@ -84,11 +102,15 @@ void census_cache(ThreadCache* tc, void* arg) {
   for (StashEntry& e : tc->stash.e) {
     c.where = "stash";
     c.counter = &c.rep->in_stash;
+    // Carriers: the head's count is still in e.fill (written at flush).
+    c.sc = RemoteStash::sc_of(e.key);
     void* p = e.head;
     uint32_t seen = 0;
-    while (p && seen < e.n && mark(p, &c)) {
+    for (uint32_t i = 0; p && i < e.carriers; ++i) {
+      uint32_t k = p == e.head ? e.fill : carrier_count(p);
+      if (!mark_carrier_k(p, k, c)) break;
+      seen += 1 + k;
       p = next_of(p);
-      ++seen;
     }
     if (!c.failed && (p || seen != e.n)) fail(c, p, "stash_count_mismatch");
   }
@@ -162,7 +184,8 @@ int heap_check(void* const* live, size_t nlive, bool live_known, hz3_heap_report
     uint32_t sc = static_cast<uint32_t>(pair % kNumClasses);
     c.where = "xfer";
     c.counter = &rep->in_xfer;
-    sh.xfer[sc].walk_quiescent(mark, &c);
+    c.sc = sc;
+    sh.xfer[sc].walk_quiescent(mark_carrier, &c);  // xfer holds carriers (carrier.h)
     c.where = "central";
     c.counter = &rep->in_central;
     if (!c.failed) sh.central[sc].walk_quiescent(mark, &c);

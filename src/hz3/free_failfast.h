@@ -30,9 +30,12 @@ HZ3_ALWAYS_INLINE void free_check(void* p, ThreadCache* tc) {
   uint32_t sc = seg->pages[page_index_of(p)].sc;
   // A double free shows when the object is still at the head of where it
   // went last time: the local bin, or the stash entry toward its owner.
-  bool again = seg->owner == tc->shard
-                   ? tc->bins[sc].head == p
-                   : tc->stash.e[RemoteStash::slot_of(RemoteStash::key_of(seg->owner, sc))].head == p;
+  bool again;
+  if (seg->owner == tc->shard) {
+    again = tc->bins[sc].head == p;
+  } else {
+    again = tc->stash.e[RemoteStash::slot_of(RemoteStash::key_of(seg->owner, sc))].newest == p;
+  }
   if (HZ3_UNLIKELY(again)) free_double(p, tc);
 }
 

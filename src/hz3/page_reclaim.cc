@@ -1,5 +1,6 @@
 #include "hz3/page_reclaim.h"
 
+#include "hz3/carrier.h"
 #include "hz3/mpsc.h"
 #include "hz3/shard.h"
 #include "hz3/thread_cache.h"
@@ -24,9 +25,13 @@ uint32_t reclaim_class(Shard& s, uint16_t shard, uint32_t sc, Bin* bin) {
   Taken taken[3];
   uint32_t nt = 0;
   Batch b;
-  if (s.xfer[sc].pending() &&
-      s.xfer[sc].pop(BoxCtx{shard, static_cast<uint16_t>(sc), "xfer"}, UINT32_MAX, UINT32_MAX, b))
-    taken[nt++] = Taken{b.head, b.n};
+  if (s.xfer[sc].pending()) {  // xfer holds carriers (carrier.h): unpack them into a plain list
+    const BoxCtx ctx{shard, static_cast<uint16_t>(sc), "xfer"};
+    if (uint32_t carriers = s.xfer[sc].pop(ctx, UINT32_MAX, UINT32_MAX, b)) {
+      b = carrier_unpack(ctx, b.head, carriers);
+      taken[nt++] = Taken{b.head, b.n};
+    }
+  }
   if (s.central[sc].pending() &&
       s.central[sc].pop(BoxCtx{shard, static_cast<uint16_t>(sc), "central"}, UINT32_MAX, UINT32_MAX, b)) {
     s.central_bytes.fetch_sub(int64_t{b.n} * class_size(sc), std::memory_order_relaxed);

@@ -1,5 +1,6 @@
 #include "hz3/remote_stash.h"
 
+#include "hz3/carrier.h"
 #include "hz3/platform.h"
 #include "hz3/sched_point.h"
 #include "hz3/shard.h"
@@ -11,15 +12,17 @@ void stash_flush_entry(RemoteStash& s, StashEntry& e) {
   if (e.n) {
     const uint16_t owner = RemoteStash::owner_of(e.key);
     const uint32_t sc = RemoteStash::sc_of(e.key);
+    carrier_set_count(e.head, e.fill);
     HZ3_SCHED_POINT_N("stash", "flush", e.head, e.n);
     stash_shadow_verify(s.shadow, uint32_t(&e - s.e), e.n, owner, sc);
-    push_remote_list(owner, sc, e.head, e.tail, e.n);
+    push_remote_list(owner, sc, e.head, e.tail, e.carriers);
   }
   e = StashEntry{};
 }
 
-// A key displacing another: flush the old entry, start the new one. Out of
-// line, so the common path below stays a frameless leaf.
+// A key displacing another: flush the old entry, start the new one with p as
+// its first carrier. Out of line, so the common path below stays a frameless
+// leaf.
 [[gnu::noinline]] static void stash_start(RemoteStash& s, StashEntry& e, void* p, uint32_t key) {
   stash_flush_entry(s, e);
   e.key = key;
@@ -27,6 +30,8 @@ void stash_flush_entry(RemoteStash& s, StashEntry& e) {
   set_next(p, nullptr);
   e.head = p;
   e.n = 1;  // flush_at is at least 4
+  e.carriers = 1;
+  e.newest = p;  // HZ3_FREE_FAILFAST only (remote_stash.h)
   stash_shadow_note(s.shadow, uint32_t(&e - s.e), 0, p, RemoteStash::owner_of(key), RemoteStash::sc_of(key));
 }
 
@@ -34,8 +39,16 @@ void stash_push(RemoteStash& s, void* p, uint16_t owner, uint32_t sc) {
   uint32_t key = RemoteStash::key_of(owner, sc);
   StashEntry& e = s.e[RemoteStash::slot_of(key)];
   if (HZ3_UNLIKELY(e.key != key)) return stash_start(s, e, p, key);
-  set_next(p, e.head);
-  e.head = p;
+  if (e.fill < carrier_slots(sc)) {  // p is carried: not a word of it is written
+    carrier_set_slot(e.head, e.fill++, p);
+  } else {  // the head carrier is full: p carries the next ones
+    carrier_set_count(e.head, e.fill);
+    set_next(p, e.head);
+    e.head = p;
+    e.fill = 0;
+    ++e.carriers;
+  }
+  e.newest = p;  // HZ3_FREE_FAILFAST only (remote_stash.h)
   stash_shadow_note(s.shadow, uint32_t(&e - s.e), e.n, p, owner, sc);
   if (++e.n >= RemoteStash::flush_at(sc)) stash_flush_entry(s, e);
 }

@@ -1,5 +1,6 @@
 // RemoteStash: a thread's outgoing remote frees, batched per (owner, size
-// class) before they are pushed to the owner's xfer with one publish.
+// class) as carriers (carrier.h) before they are pushed to the owner's xfer
+// with one publish.
 // Direct-mapped: 256 entries keyed by (owner, sc); a colliding key flushes the
 // entry it displaces. The classes of one owner never collide with each other
 // (slot = sc + a hash of the owner, mod 256), so a thread freeing toward one
@@ -15,11 +16,22 @@
 
 namespace hz3 {
 
+// An entry's objects travel as carriers (carrier.h): head is the newest
+// carrier, tail the oldest, fill the objects the head carries so far.
+struct NoNewest {  // lanes without the record: writes are dropped, nothing is ever found
+  NoNewest& operator=(const void*) { return *this; }
+  friend bool operator==(NoNewest, const void*) { return false; }
+};
 struct StashEntry {
   void* head = nullptr;
   void* tail = nullptr;
-  uint32_t n = 0;
+  uint32_t n = 0;    // objects, carriers included
   uint32_t key = 0;  // owner * kNumClasses + sc + 1; 0 when empty
+  uint32_t carriers = 0;
+  uint32_t fill = 0;
+  // HZ3_FREE_FAILFAST only: the object stashed last, for free_check's
+  // double-free test (the head's last slot would be a cold line to read).
+  [[no_unique_address]] std::conditional_t<kFreeFailfast, void*, NoNewest> newest{};
 };
 
 struct StashShadow;  // stash_shadow.h

@@ -1,6 +1,7 @@
 #include "hz3/shard.h"
 
 #include "hz3/asan_poison.h"
+#include "hz3/carrier.h"
 #include "hz3/failfast.h"
 #include "hz3/list_failfast.h"
 #include "hz3/page_reclaim.h"
@@ -124,8 +125,10 @@ void push_remote_list(uint16_t owner, uint32_t sc, void* head, void* tail, uint3
   BoxCtx ctx = ctx_of(owner, sc, "xfer");
   flight_note(FlightOp::kPush, FlightBox::kXfer, owner, sc, head, n);
   if constexpr (kListFailfast) list_check(ctx, head, tail, n);
-  if (!shard_at(owner).xfer[sc].push(ctx, head, tail, n))
-    central_push_list(owner, sc, head, tail, n);  // mutex xfer full: overflow (S42)
+  if (!shard_at(owner).xfer[sc].push(ctx, head, tail, n)) {  // mutex xfer full: overflow (S42)
+    Batch plain = carrier_unpack(ctx, head, n);
+    central_push_list(owner, sc, plain.head, plain.tail, plain.n);
+  }
 }
 
 void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint32_t n) {
@@ -156,10 +159,15 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
   Batch part;
   if (s.xfer[sc].pending()) {
     BoxCtx ctx = ctx_of(shard, sc, "xfer");
-    if (s.xfer[sc].pop(ctx, want, limit, part)) {
-      flight_note(FlightOp::kPop, FlightBox::kXfer, shard, sc, part.head, part.n);
-      if constexpr (kListFailfast) refill_check(ctx, part);
-      out = part;
+    // The box counts carriers (carrier.h): ask for enough of them to hold want.
+    // The whole list is still taken when the box can hand it over, and
+    // unpacked: capping it at 8 times want measured 1-4% slower.
+    const uint32_t per = 1 + carrier_slots(sc);
+    const uint32_t want_c = (want + per - 1) / per;
+    const uint32_t limit_c = limit / per > want_c ? limit / per : want_c;
+    if (uint32_t carriers = s.xfer[sc].pop(ctx, want_c, limit_c, part)) {
+      flight_note(FlightOp::kPop, FlightBox::kXfer, shard, sc, part.head, carriers);
+      out = carrier_unpack(ctx, part.head, carriers);
     }
   }
   if (out.n < want && s.central[sc].pending()) {
@@ -167,12 +175,8 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
     if (s.central[sc].pop(ctx, want - out.n, limit - out.n, part)) {
       flight_note(FlightOp::kPop, FlightBox::kCentral, shard, sc, part.head, part.n);
       s.central_bytes.fetch_sub(int64_t{part.n} * class_size(sc), std::memory_order_relaxed);
-      if constexpr (kListFailfast) {
-        refill_check(ctx, part);
-        // Neither tail known: the join walks the xfer part, so check it first.
-        if (out.n && !out.tail && !part.tail) list_check(ctx_of(shard, sc, "xfer"), out.head, nullptr, out.n);
-      }
-      batch_join(out, part);
+      if constexpr (kListFailfast) refill_check(ctx, part);
+      batch_join(out, part);  // the xfer part's tail is known (carrier_unpack)
     }
   }
   if (out.n == 0) {

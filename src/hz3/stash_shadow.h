@@ -1,16 +1,15 @@
 // HZ3_LIST_FAILFAST: a debug shadow of the remote stash.
 //
-// The stash links a thread's remote frees into one list per (owner, class)
-// and hands it to the owner's xfer when it fills. By then its nodes are cold,
-// and the boundary check (list_check at push_remote_list) used to chase the
-// list one cache miss at a time: a fifth of the fail-fast lane's time at
-// T=8 R=90. The shadow records each entry's objects in push order, so at
-// flush the link every node must hold is known up front: the verify loads all
-// links as independent reads (the CPU overlaps the misses), names any link
-// written since the push (a use after free of a stashed object), and leaves
-// the nodes warm for list_check's walk, which still checks count, tail and
-// objects. Only built into lanes with HZ3_LIST_FAILFAST; one row per stash
-// entry, in the meta arena, kept when a cache is recycled.
+// The stash writes a thread's remote frees, per (owner, class), into
+// carriers (carrier.h) and hands them to the owner's xfer when the entry
+// fills. A use after free that writes into a stashed carrier would corrupt
+// the batch: its link, count or carried addresses. The shadow records each
+// entry's objects in push order, so at flush every word a carrier must hold
+// is known up front: the verify loads them as independent reads (the CPU
+// overlaps the misses) and names any word written since the push. Objects
+// that are only carried hold nothing of the allocator's, so a write into one
+// corrupts nothing. Only built into lanes with HZ3_LIST_FAILFAST; one row
+// per stash entry, in the meta arena, kept when a cache is recycled.
 #pragma once
 #include <cstdint>
 
@@ -46,8 +45,10 @@ HZ3_ALWAYS_INLINE void stash_shadow_note(StashShadow* sh, uint32_t slot, uint32_
 }
 
 // Before entry `slot` of n objects is flushed toward (owner, sc): every
-// recorded object must still link to the one stashed before it, the first to
-// null. Aborts with "FAILFAST stash_link_rewritten" naming the object.
+// carrier must still link to the carrier before it (the first to null) and
+// hold the count and addresses recorded. Aborts with "FAILFAST
+// stash_link_rewritten" (a link) or "stash_carrier_rewritten" (a count or an
+// address), naming the carrier.
 void stash_shadow_verify(const StashShadow* sh, uint32_t slot, uint32_t n, uint16_t owner, uint32_t sc);
 
 // Lanes without HZ3_LIST_FAILFAST carry no shadow: the hooks compile to nothing.

@@ -1,4 +1,5 @@
-// Xfer (S42): the per-owner, per-size-class inbox for remote frees.
+// Xfer (S42): the per-owner, per-size-class inbox for remote frees. Its
+// lists are carriers (carrier.h) and its counts count carriers.
 // Producers: any thread flushing its remote stash (push_remote_list).
 // Consumer: the owner's refill path (alloc_slow), first stop before central.
 //

@@ -1,0 +1,83 @@
+#include "hz3/carrier.h"
+
+#include "hz3/config.h"
+#include "hz3/failfast.h"
+#include "hz3/list_failfast.h"
+
+namespace hz3 {
+
+namespace {
+
+// Fail-fast lanes: a carrier list is checked as it is read, before any word
+// of it is rewritten, so a corrupt carrier aborts with the list intact.
+[[maybe_unused, noreturn]] HZ3_COLD void carrier_fail(const BoxCtx& ctx, const char* check, const void* at, const LineBuf& detail) {
+  failfast(check, ctx.where, ctx.shard, ctx.sc, at, detail);
+}
+
+[[maybe_unused]] HZ3_ALWAYS_INLINE void check_carrier(const BoxCtx& ctx, void* c, uint32_t i, uint32_t carriers, PageView& v) {
+  if (!c)
+    carrier_fail(ctx, "carrier_list_short", c, LineBuf().kv("carriers", carriers).kv("ended_after", i));
+  if (const char* why = object_defect(c, ctx.shard, ctx.sc, v))
+    carrier_fail(ctx, "carrier_bad_node", c, LineBuf().str(" reason=").str(why).kv("index", i).kv("carriers", carriers));
+  if (uint32_t k = carrier_count(c); k > carrier_slots(ctx.sc))
+    carrier_fail(ctx, "carrier_bad_count", c,
+                 LineBuf().kv("count", k).kv("slots", carrier_slots(ctx.sc)).kv("index", i)
+                     .str(" (a carrier's count word was overwritten)"));
+}
+
+[[maybe_unused]] HZ3_ALWAYS_INLINE void check_carried(const BoxCtx& ctx, void* c, uint32_t j, PageView& v) {
+  void* p = carrier_slot(c, j);
+  if (const char* why = object_defect(p, ctx.shard, ctx.sc, v))
+    carrier_fail(ctx, "carrier_bad_slot", c, LineBuf().str(" reason=").str(why).kvp("object", p).kv("slot", j));
+}
+
+}  // namespace
+
+Batch carrier_unpack(const BoxCtx& ctx, void* head, uint32_t carriers) {
+  Batch out;
+  if (!carriers) return out;
+  [[maybe_unused]] PageView v;
+  out.head = head;
+  void* c = head;
+  void* last = nullptr;  // the plain list's last object so far
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < carriers; ++i) {
+    // Fail-fast lanes: c is checked before its words are read, each carried
+    // object before it is linked (so before a word of it is written).
+    if constexpr (kListFailfast) check_carrier(ctx, c, i, carriers, v);
+    void* next = next_of(c);
+    __builtin_prefetch(next);  // the next carrier's miss overlaps this one's links
+    uint32_t k = carrier_count(c);
+    if (last) set_next(last, c);
+    last = c;
+    for (uint32_t j = 0; j < k; ++j) {  // the slots are read before c's link is rewritten below
+      if constexpr (kListFailfast) check_carried(ctx, c, j, v);
+      void* p = carrier_slot(c, j);
+      set_next(last, p);
+      last = p;
+    }
+    n += 1 + k;
+    c = next;
+  }
+  if constexpr (kListFailfast)
+    if (c)
+      carrier_fail(ctx, "carrier_list_long", c,
+                   LineBuf().kv("carriers", carriers).str(" (longer list, cycle or count too small)"));
+  set_next(last, nullptr);
+  out.tail = last;
+  out.n = n;
+  return out;
+}
+
+bool carrier_walk(void* c, NodeVisitor visit, void* arg) {
+  for (; c; c = next_of(c)) {
+    uint32_t k = carrier_count(c);
+    if (k > carrier_slots_for(kNumClasses - 1)) return false;  // corrupt: the heap check reports the shortfall
+    if (!visit(c, arg)) return false;
+    for (uint32_t j = 0; j < k; ++j)
+      if (!visit(carrier_slot(c, j), arg)) return false;
+  }
+  return true;
+}
+
+}  // namespace hz3
