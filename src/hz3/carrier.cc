@@ -8,8 +8,9 @@ namespace hz3 {
 
 namespace {
 
-// Fail-fast lanes: a carrier list is checked as it is read, before any word
-// of it is rewritten, so a corrupt carrier aborts with the list intact.
+// Fail-fast lanes: a carrier list is checked as it is unpacked, each carrier
+// before its words are read and each carried object before a word of it is
+// written, so no write goes through a corrupt address.
 [[maybe_unused, noreturn]] HZ3_COLD void carrier_fail(const BoxCtx& ctx, const char* check, const void* at, const LineBuf& detail) {
   failfast(check, ctx.where, ctx.shard, ctx.sc, at, detail);
 }
@@ -67,17 +68,6 @@ Batch carrier_unpack(const BoxCtx& ctx, void* head, uint32_t carriers) {
   out.tail = last;
   out.n = n;
   return out;
-}
-
-bool carrier_walk(void* c, NodeVisitor visit, void* arg) {
-  for (; c; c = next_of(c)) {
-    uint32_t k = carrier_count(c);
-    if (k > carrier_slots_for(kNumClasses - 1)) return false;  // corrupt: the heap check reports the shortfall
-    if (!visit(c, arg)) return false;
-    for (uint32_t j = 0; j < k; ++j)
-      if (!visit(carrier_slot(c, j), arg)) return false;
-  }
-  return true;
 }
 
 }  // namespace hz3

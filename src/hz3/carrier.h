@@ -8,7 +8,7 @@
 // objects' addresses into a few of the objects themselves (the carriers), so
 // the freeing thread touches one line per several objects and leaves the
 // rest alone; the owner reads the carriers and links the carried objects
-// into its bin (lines it wrote last, so usually still its own).
+// into its bin (lines it wrote last, not the freeing thread).
 //
 // Layout of a carrier (a free object of the class, at least 16 B):
 //   word 0     next carrier of the list (null at the end)
@@ -58,8 +58,5 @@ HZ3_LINK_ACCESS void carrier_set_slot(void* c, uint32_t i, void* p) { static_cas
 // the fail-fast lanes every carrier and carried object is checked before a
 // word of it is written (FAILFAST carrier_*, naming the box in ctx).
 Batch carrier_unpack(const BoxCtx& ctx, void* head, uint32_t carriers);
-
-// Visit every object of a carrier list (heap check; quiescent).
-bool carrier_walk(void* head, NodeVisitor visit, void* arg);
 
 }  // namespace hz3

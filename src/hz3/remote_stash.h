@@ -16,12 +16,13 @@
 
 namespace hz3 {
 
-// An entry's objects travel as carriers (carrier.h): head is the newest
-// carrier, tail the oldest, fill the objects the head carries so far.
 struct NoNewest {  // lanes without the record: writes are dropped, nothing is ever found
   NoNewest& operator=(const void*) { return *this; }
   friend bool operator==(NoNewest, const void*) { return false; }
 };
+
+// An entry's objects travel as carriers (carrier.h): head is the newest
+// carrier, tail the oldest, fill the objects the head carries so far.
 struct StashEntry {
   void* head = nullptr;
   void* tail = nullptr;

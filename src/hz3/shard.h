@@ -58,12 +58,14 @@ void shard_release(uint16_t s);
 uint32_t shard_sharers(uint16_t s);
 
 // Boundary operations. Each validates the list with HZ3_LIST_FAILFAST.
-// Remote frees to `owner` (xfer; a full mutex xfer overflows into central).
+// Remote frees to `owner` (xfer; a full mutex xfer overflows into central):
+// head..tail is a list of n carriers (carrier.h), not of n objects.
 void push_remote_list(uint16_t owner, uint32_t sc, void* head, void* tail, uint32_t n);
 void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint32_t n);
 // Owner refill: xfer, then central, then fresh objects carved from a page.
 // At least `want` objects when there are that many, up to `limit` when a box
-// can hand a whole list over without walking it (out.tail may then be null).
+// can hand a whole list over without walking it (out.tail may then be null;
+// xfer's part may round up to whole carriers when limit is below one).
 // Returns the number of objects in `out` (0 only when the OS is out of memory).
 uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out);
 
