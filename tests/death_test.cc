@@ -685,61 +685,50 @@ TEST(BoundaryDeath, ForeignNodeInBinCaughtWhenHandedOut) {
 }
 
 // The stash shadow: a stashed carrier's words written after its free are
-// named when the entry is flushed, before the batch reaches the owner. At
-// 720 B one carrier holds the whole entry: objs[0] carries objs[1], objs[2].
+// named when the entry is flushed, before the batch reaches the owner. Three
+// objects of `size` are freed remotely into one entry, then word `word` of
+// objs[which] is overwritten and the thread flushes.
+void StashThreeThenWriteThenFlush(size_t size, unsigned which, unsigned word) {
+  std::vector<void*> objs(3);
+  hz3test::Barrier allocated(2);
+  hz3test::Barrier done(2);
+  std::thread owner([&] {
+    for (void*& p : objs) p = hz3_malloc(size);
+    allocated.Wait();
+    done.Wait();  // alive: the frees below are remote
+  });
+  allocated.Wait();
+  for (void* p : objs) hz3_free(p);
+  alignas(16) static void* fake[2];
+  static_cast<void**>(objs[which])[word] = fake;  // use after free
+  hz3_debug_flush_thread();
+  done.Wait();
+  owner.join();
+}
+
+// At 720 B one carrier holds the whole entry: objs[0] carries objs[1] and
+// objs[2]; word 3 is its second slot.
 TEST(BoundaryDeath, StashedCarrierSlotWrittenAfterFreeCaughtAtFlush) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   const size_t kSize = 720;
-  EXPECT_DEATH(
-      {
-        std::vector<void*> objs(3);
-        hz3test::Barrier allocated(2);
-        hz3test::Barrier done(2);
-        std::thread owner([&] {
-          for (void*& p : objs) p = hz3_malloc(kSize);
-          allocated.Wait();
-          done.Wait();  // alive: the frees below are remote
-        });
-        allocated.Wait();
-        for (void* p : objs) hz3_free(p);
-        alignas(16) static void* fake[2];
-        static_cast<void**>(objs[0])[3] = fake;  // use after free: the carrier's second slot
-        hz3_debug_flush_thread();
-        done.Wait();
-        owner.join();
-      },
-      HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
-                    : "hz3: FAILFAST stash_carrier_rewritten where=stash shard=[0-9]+ sc=" +
-                          std::to_string(size_to_class(kSize)) + " ptr=" HEX " recorded_slot=" HEX
-                          " found_slot=" HEX " slot=1 index=0 n=3 \\(a stashed carrier was written after its free\\)");
+  EXPECT_DEATH(StashThreeThenWriteThenFlush(kSize, 0, 3),
+               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
+                             : "hz3: FAILFAST stash_carrier_rewritten where=stash shard=[0-9]+ sc=" +
+                                   std::to_string(size_to_class(kSize)) + " ptr=" HEX " recorded_slot=" HEX
+                                   " found_slot=" HEX
+                                   " slot=1 index=0 n=3 \\(a stashed carrier was written after its free\\)");
 }
 
-// A carrier's link: at 16 B a carrier holds nothing, so each object is one.
+// A carrier's link: at 16 B a carrier holds nothing, so each object is one
+// (objs[2] -> objs[1] -> objs[0]); word 0 of objs[1] is its link.
 TEST(BoundaryDeath, StashedObjectWrittenAfterFreeCaughtAtFlush) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   const size_t kSize = 16;
-  EXPECT_DEATH(
-      {
-        std::vector<void*> objs(3);
-        hz3test::Barrier allocated(2);
-        hz3test::Barrier done(2);
-        std::thread owner([&] {
-          for (void*& p : objs) p = hz3_malloc(kSize);
-          allocated.Wait();
-          done.Wait();  // alive: the frees below are remote
-        });
-        allocated.Wait();
-        for (void* p : objs) hz3_free(p);  // stashed carriers: objs[2] -> objs[1] -> objs[0]
-        alignas(16) static void* fake[2];
-        *static_cast<void**>(objs[1]) = fake;  // use after free: the link of a stashed object
-        hz3_debug_flush_thread();
-        done.Wait();
-        owner.join();
-      },
-      HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
-                    : "hz3: FAILFAST stash_link_rewritten where=stash shard=[0-9]+ sc=" +
-                          std::to_string(size_to_class(kSize)) + " ptr=" HEX " recorded_next=" HEX
-                          " found_next=" HEX " index=1 n=3 \\(a stashed carrier was written after its free\\)");
+  EXPECT_DEATH(StashThreeThenWriteThenFlush(kSize, 1, 0),
+               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
+                             : "hz3: FAILFAST stash_link_rewritten where=stash shard=[0-9]+ sc=" +
+                                   std::to_string(size_to_class(kSize)) + " ptr=" HEX " recorded_next=" HEX
+                                   " found_next=" HEX " index=1 n=3 \\(a stashed carrier was written after its free\\)");
 }
 
 // An entry that missed its flush would overrun its shadow row: caught first.
