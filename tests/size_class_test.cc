@@ -16,14 +16,18 @@ namespace {
 bool IsAligned(const void* p, size_t a) { return (reinterpret_cast<uintptr_t>(p) & (a - 1)) == 0; }
 
 TEST(SizeClass, TableShape) {
-  EXPECT_EQ(kNumClasses, 144u);
+  EXPECT_EQ(kNumClasses, 44u);
   EXPECT_EQ(class_size(0), 16u);
-  EXPECT_EQ(class_size(kNumSmall - 1), 2048u);
-  EXPECT_EQ(class_size(kNumSmall), 4096u);
+  EXPECT_EQ(class_size(7), 128u);
+  const uint32_t coarse[] = {160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560};
+  for (uint32_t i = 0; i < std::size(coarse); ++i) EXPECT_EQ(class_size(8 + i), coarse[i]) << "sc=" << 8 + i;
+  EXPECT_EQ(class_size(kNumClasses - 2), 57344u);
   EXPECT_EQ(class_size(kNumClasses - 1), 65536u);
   for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
     EXPECT_EQ(class_size(sc) % 16, 0u) << "sc=" << sc;
     if (sc) EXPECT_GT(class_size(sc), class_size(sc - 1)) << "sc=" << sc;
+    // Above 128 B the unused part of an object is under a fifth of it.
+    if (sc >= 8) EXPECT_LT(5 * (class_size(sc) - class_size(sc - 1) - 1), class_size(sc)) << "sc=" << sc;
     EXPECT_GE(class_batch(sc), 2u);
     EXPECT_LE(class_batch(sc), 64u);
     EXPECT_EQ(class_cap(sc), 2 * class_batch(sc));
@@ -50,8 +54,12 @@ TEST(SizeClass, EverySizeMapsToSmallestClassThatFits) {
   EXPECT_EQ(size_to_class(0), 0u);
   EXPECT_EQ(size_to_class(16), 0u);
   EXPECT_EQ(size_to_class(17), 1u);
-  EXPECT_EQ(size_to_class(2048), kNumSmall - 1);
-  EXPECT_EQ(size_to_class(2049), kNumSmall);
+  EXPECT_EQ(size_to_class(128), 7u);
+  EXPECT_EQ(size_to_class(129), 8u);  // 160
+  EXPECT_EQ(size_to_class(2048), 23u);
+  EXPECT_EQ(size_to_class(2049), 24u);  // 2560: the table's end and the leading-zero count agree
+  EXPECT_EQ(size_to_class(4096), 27u);
+  EXPECT_EQ(size_to_class(4097), 28u);  // 5120
   EXPECT_EQ(size_to_class(65536), kNumClasses - 1);
 }
 
