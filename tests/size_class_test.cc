@@ -28,7 +28,7 @@ TEST(SizeClass, TableShape) {
     EXPECT_EQ(class_size(sc) % 16, 0u) << "sc=" << sc;
     if (sc) EXPECT_GT(class_size(sc), class_size(sc - 1)) << "sc=" << sc;
     // Above 128 B the unused part of an object is under a fifth of it.
-    if (sc >= 8) EXPECT_LT(5 * (class_size(sc) - class_size(sc - 1) - 1), class_size(sc)) << "sc=" << sc;
+    if (sc >= kNumFine) EXPECT_LT(5 * (class_size(sc) - class_size(sc - 1) - 1), class_size(sc)) << "sc=" << sc;
     EXPECT_GE(class_batch(sc), 2u);
     EXPECT_LE(class_batch(sc), 64u);
     EXPECT_EQ(class_cap(sc), 2 * class_batch(sc));
