@@ -56,7 +56,7 @@ typedef struct hz3_heap_report {
   size_t carved;      /* objects ever carved from pages */
   size_t live;        /* size-class objects named in the live array (large ones are
                          checked against the large registry, counted in large_live) */
-  size_t in_tcache;   /* objects in thread-cache bins */
+  size_t in_tcache;   /* objects in thread-cache bins and carrier stocks */
   size_t in_stash;    /* objects in remote stashes */
   size_t in_xfer;     /* objects in xfer boxes */
   size_t in_central;  /* objects in central boxes */

@@ -20,6 +20,7 @@
 #include "hz3/list_failfast.h"
 #include "hz3/mpsc_lockfree.h"
 #include "hz3/mpsc_mutex.h"
+#include "hz3/remote_stash.h"
 #include "hz3/shard.h"
 #include "hz3/size_class.h"
 #include "hz3/thread_cache.h"
@@ -638,6 +639,45 @@ TEST(BoundaryDeath, CorruptedCarrierLinkInXferCaughtOnRefill) {
                HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
                              : "hz3: FAILFAST carrier_list_long where=xfer shard=[0-9]+ sc=" +
                                    std::to_string(size_to_class(1536)) + " ptr=" HEX " carriers=1");
+}
+
+// Carriers kept in the thread cache's stock (a backlog beyond one batch) are
+// checked as they are unpacked, a batch at a time: a carrier written while
+// it waits there is caught before a word of its batch is rewritten.
+void CorruptCarrierInStockThenRefill(unsigned word, void* value) {
+  const size_t kSize = 1536;
+  const uint32_t sc = size_to_class(kSize);
+  const uint32_t per_flush = RemoteStash::flush_at(sc);  // one carrier a flush at this size
+  hz3_debug_flush_thread();
+  std::vector<void*> objs(3 * per_flush);
+  for (void*& p : objs) p = hz3_malloc(kSize);
+  hz3_debug_flush_thread();
+  std::thread t([&objs] {
+    for (void* p : objs) hz3_free(p);
+    hz3_debug_flush_thread();
+  });
+  t.join();
+  (void)hz3_malloc(kSize);  // unpacks one carrier, stocks two
+  if (t_cache->stock[sc].carriers != 2) abort();  // not the setup this test is about
+  static_cast<void**>(t_cache->stock[sc].head)[word] = value;
+  for (uint32_t i = 0; i < per_flush; ++i) (void)hz3_malloc(kSize);  // the bin runs out, the stock is next
+}
+
+TEST(BoundaryDeath, CorruptedCarrierCountInStockCaughtOnRefill) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(CorruptCarrierInStockThenRefill(1, reinterpret_cast<void*>(uintptr_t{200})),
+               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
+                             : "hz3: FAILFAST carrier_bad_count where=stock shard=[0-9]+ sc=" +
+                                   std::to_string(size_to_class(1536)) + " ptr=" HEX " count=200 slots=[0-9]+ index=0");
+}
+
+TEST(BoundaryDeath, CorruptedCarrierSlotInStockCaughtOnRefill) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(CorruptCarrierInStockThenRefill(2, g_fake_node),
+               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
+                             : "hz3: FAILFAST carrier_bad_slot where=stock shard=[0-9]+ sc=" +
+                                   std::to_string(size_to_class(1536)) + " ptr=" HEX " reason=not_ours object=" HEX
+                                   " slot=0");
 }
 
 // The bin's count and list must run out together, and every node it hands

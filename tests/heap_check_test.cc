@@ -10,7 +10,9 @@
 
 #include "hz3.h"
 #include "hz3/config.h"
+#include "hz3/remote_stash.h"
 #include "hz3/size_class.h"
+#include "hz3/thread_cache.h"
 #include "test_util.h"
 
 using hz3test::HeapFails;
@@ -209,7 +211,15 @@ TEST(HeapCheckFreeLists, InfersLiveCount) {
 TEST(HeapCheckFreeLists, FindsDoubleFreeInBin) {
   EXPECT_EXIT(
       {
+        // Two more objects held, so the bin is under its cap for both frees:
+        // a refill that took a whole central list sets the cap to its size,
+        // and a drain would split the self-loop the second free makes
+        // (bin_count_mismatch, when this test runs after InfersLiveCount).
         void* p = hz3_malloc(48);
+        void* held1 = hz3_malloc(48);
+        void* held2 = hz3_malloc(48);
+        (void)held1;
+        (void)held2;
         hz3_free(p);
         hz3_free(p);  // unchecked build: the bin now holds p twice
         hz3_heap_report r;
@@ -219,3 +229,33 @@ TEST(HeapCheckFreeLists, FindsDoubleFreeInBin) {
       ::testing::ExitedWithCode(0), "");
 }
 #endif
+
+// Carriers waiting in a thread cache's stock are walked carrier by carrier:
+// a stock whose count disagrees with its list is reported, not trusted.
+TEST(HeapCheckFreeLists, StockCountMismatchIsReported) {
+  constexpr size_t kSize = 1536;
+  const uint32_t sc = hz3::size_to_class(kSize);
+  hz3_debug_flush_thread();
+  std::vector<void*> objs(3 * hz3::RemoteStash::flush_at(sc));
+  for (void*& p : objs) p = hz3_malloc(kSize);
+  hz3_debug_flush_thread();
+  std::thread t([&objs] {
+    for (void* p : objs) hz3_free(p);  // remote: one carrier a stash flush
+    hz3_debug_flush_thread();
+  });
+  t.join();
+  void* first = hz3_malloc(kSize);  // unpacks one carrier, stocks the others
+  ASSERT_EQ(hz3::t_cache->stock[sc].carriers, 2u);
+  hz3_heap_report r;
+  ASSERT_EQ(0, hz3_debug_heap_check_free_lists(&r)) << r.error;
+  hz3::t_cache->stock[sc].carriers = 3;  // one more than its list holds
+  EXPECT_EQ(-1, hz3_debug_heap_check_free_lists(&r));
+  EXPECT_NE(std::strstr(r.error, "stock_count_mismatch in stock"), nullptr) << r.error;
+  hz3::t_cache->stock[sc].carriers = 1;  // one fewer: the list goes on past it
+  EXPECT_EQ(-1, hz3_debug_heap_check_free_lists(&r));
+  EXPECT_NE(std::strstr(r.error, "stock_count_mismatch in stock"), nullptr) << r.error;
+  hz3::t_cache->stock[sc].carriers = 2;
+  ASSERT_EQ(0, hz3_debug_heap_check_free_lists(&r)) << r.error;
+  hz3_free(first);
+  hz3_debug_flush_thread();
+}

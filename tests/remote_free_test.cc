@@ -12,7 +12,10 @@
 #include <vector>
 
 #include "hz3.h"
+#include "hz3/carrier.h"
+#include "hz3/remote_stash.h"
 #include "hz3/size_class.h"
+#include "hz3/thread_cache.h"
 #include "test_util.h"
 
 using hz3test::HeapOk;
@@ -69,6 +72,58 @@ TEST_F(RemoteFreeMT, FreedRemotelyThenReusedByOwner) {
   resume.Wait();
   a.join();
 }
+
+// A remote backlog of several carriers (carrier.h): the owner's refill
+// unpacks a batch of it and keeps the other carriers in its thread cache's
+// stock, unpacked a batch at a time by the next refills, ahead of central.
+// Every object comes back exactly once, conservation holds while carriers
+// wait in the stock, and a flush returns them to the shard's xfer.
+// `flush_mid`: flush the thread while the stock holds carriers.
+void CarrierBacklogComesBackThroughTheStock(bool flush_mid) {
+  constexpr size_t kSize = 1536;
+  const uint32_t sc = hz3::size_to_class(kSize);
+  // A stash entry is pushed at flush_at objects, one carrier when they fit.
+  const uint32_t per_flush = hz3::RemoteStash::flush_at(sc);
+  ASSERT_EQ(per_flush, hz3::carrier_slots(sc) + 1) << "one carrier a flush, so the backlog is one carrier per flush";
+  const int kCarriers = 4;
+  const int kN = kCarriers * static_cast<int>(per_flush);
+  std::vector<void*> objs(kN);
+  for (void*& p : objs) p = hz3_malloc(kSize);
+  hz3_debug_flush_thread();  // the refills' spare objects go to central: xfer comes first anyway
+  std::thread b([&] {
+    for (void* p : objs) hz3_free(p);  // remote: kCarriers full stash entries
+    hz3_debug_flush_thread();
+  });
+  b.join();
+
+  std::vector<void*> got;
+  got.push_back(hz3_malloc(kSize));  // pops xfer whole, unpacks one carrier
+  EXPECT_EQ(hz3::t_cache->stock[sc].carriers, static_cast<uint32_t>(kCarriers - 1));
+  hz3_heap_report r;
+  ASSERT_TRUE(HeapOk(got, &r)) << "objects in the stock are free and counted";
+  EXPECT_EQ(r.in_tcache, static_cast<size_t>(kN - 1)) << "the bin's rest of the first carrier, and the stock";
+  // The bin's objects first: hand them out, the stock stays as it is.
+  while (hz3::t_cache->bins[sc].count) got.push_back(hz3_malloc(kSize));
+  EXPECT_EQ(got.size(), static_cast<size_t>(per_flush));
+  EXPECT_EQ(hz3::t_cache->stock[sc].carriers, static_cast<uint32_t>(kCarriers - 1));
+  if (flush_mid) {
+    hz3_debug_flush_thread();
+    EXPECT_EQ(hz3::t_cache->stock[sc].head, nullptr);
+    EXPECT_EQ(hz3::t_cache->stock[sc].carriers, 0u);
+    ASSERT_TRUE(HeapOk(got, &r));
+    EXPECT_EQ(r.in_tcache, 0u);
+    EXPECT_GE(r.in_xfer, static_cast<size_t>((kCarriers - 1) * per_flush)) << "the stock goes back to xfer";
+  }
+  while (got.size() < objs.size()) got.push_back(hz3_malloc(kSize));
+  EXPECT_EQ(hz3::t_cache->stock[sc].carriers, 0u);
+  EXPECT_EQ(std::set<void*>(got.begin(), got.end()), std::set<void*>(objs.begin(), objs.end()))
+      << "the backlog comes back whole, each object once, before central's";
+  EXPECT_TRUE(HeapOk(got, &r));
+  for (void* p : got) hz3_free(p);
+}
+
+TEST_F(RemoteFreeMT, CarrierBacklogComesBackThroughTheStock) { CarrierBacklogComesBackThroughTheStock(false); }
+TEST_F(RemoteFreeMT, CarrierStockFlushedBackToXfer) { CarrierBacklogComesBackThroughTheStock(true); }
 
 // One thread allocates (all sizes, some large), another frees, for a while.
 TEST_F(RemoteFreeMT, ProducerConsumerMixedSizes) {

@@ -119,11 +119,21 @@ void* alloc_slow(uint32_t sc) {
       failfast("list_short", "bin", tc->shard, static_cast<int>(sc), nullptr,
                LineBuf().kv("count", bin.count).str(" (the bin's list ended before its count)"));
   }
-  // The bin is empty here. Take whatever the boxes can hand over without
-  // walking (a whole remote backlog costs O(1)), and let the bin hold it all:
+  // The bin is empty here. Carriers kept back by an earlier refill come
+  // first: a batch of them is unpacked, and the next carrier's line, already
+  // prefetched a batch of mallocs ago, is not a miss on this path. Else the
+  // boxes hand over whatever they can without walking (a whole remote
+  // backlog costs O(1)): xfer's carriers beyond a batch go to the stock, and
+  // the bin holds the rest of the refill (a central list handed over whole):
   // its cap grows to what it got and returns to the class cap when it next
   // runs empty, so frees in between do not drain (and walk) the cold rest.
-  if (!shard_refill(tc->shard, sc, class_batch(sc), UINT32_MAX, b)) return enomem();
+  CarrierList& stock = tc->stock[sc];
+  if (stock.head) {
+    b = carrier_unpack_some(BoxCtx{tc->shard, static_cast<uint16_t>(sc), "stock"}, stock.head, stock.carriers,
+                            class_batch(sc), stock);
+  } else if (!shard_refill(tc->shard, sc, class_batch(sc), UINT32_MAX, b, &stock)) {
+    return enomem();
+  }
   bin.cap = b.n - 1 > class_cap(sc) ? b.n - 1 : class_cap(sc);
   void* p = b.head;
   bin.head = next_of(p);

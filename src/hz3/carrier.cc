@@ -34,20 +34,22 @@ namespace {
 
 }  // namespace
 
-Batch carrier_unpack(const BoxCtx& ctx, void* head, uint32_t carriers) {
+Batch carrier_unpack_some(const BoxCtx& ctx, void* head, uint32_t carriers, uint32_t want, CarrierList& rest) {
   Batch out;
+  rest = CarrierList{};
   if (!carriers) return out;
   [[maybe_unused]] PageView v;
   out.head = head;
   void* c = head;
   void* last = nullptr;  // the plain list's last object so far
   uint32_t n = 0;
-  for (uint32_t i = 0; i < carriers; ++i) {
+  uint32_t i = 0;
+  for (; i < carriers && n < want; ++i) {
     // Fail-fast lanes: c is checked before its words are read, each carried
     // object before it is linked (so before a word of it is written).
     if constexpr (kListFailfast) check_carrier(ctx, c, i, carriers, v);
     void* next = next_of(c);
-    __builtin_prefetch(next);  // the next carrier's miss overlaps this one's links
+    __builtin_prefetch(next);  // the next carrier's miss overlaps this one's links (or the mallocs before it is unpacked)
     uint32_t k = carrier_count(c);
     if (last) set_next(last, c);
     last = c;
@@ -60,14 +62,22 @@ Batch carrier_unpack(const BoxCtx& ctx, void* head, uint32_t carriers) {
     n += 1 + k;
     c = next;
   }
-  if constexpr (kListFailfast)
+  if (i < carriers) {
+    rest = CarrierList{c, carriers - i};  // checked carrier by carrier as it is unpacked
+  } else if constexpr (kListFailfast) {
     if (c)
       carrier_fail(ctx, "carrier_list_long", c,
                    LineBuf().kv("carriers", carriers).str(" (longer list, cycle or count too small)"));
+  }
   set_next(last, nullptr);
   out.tail = last;
   out.n = n;
   return out;
+}
+
+Batch carrier_unpack(const BoxCtx& ctx, void* head, uint32_t carriers) {
+  CarrierList rest;
+  return carrier_unpack_some(ctx, head, carriers, UINT32_MAX, rest);
 }
 
 }  // namespace hz3

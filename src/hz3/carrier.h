@@ -18,7 +18,9 @@
 //
 // In xfer a list of carriers is an ordinary box list whose count is the
 // number of carriers; carrier_unpack turns it into a plain list of objects.
-// Everywhere else (bins, central, carving) lists are plain.
+// A refill that takes more carriers than a batch needs keeps the rest, still
+// packed, in its thread cache's stock (CarrierList). Everywhere else (bins,
+// central, carving) lists are plain.
 #pragma once
 #include <cstdint>
 
@@ -65,5 +67,18 @@ HZ3_LINK_ACCESS void carrier_set_slot(void* c, uint32_t i, void* p) { static_cas
 // the fail-fast lanes every carrier and carried object is checked before a
 // word of it is written (FAILFAST carrier_*, naming the box in ctx).
 Batch carrier_unpack(const BoxCtx& ctx, void* head, uint32_t carriers);
+
+// A carrier list not yet unpacked: what a refill keeps back (CarrierStock in
+// the thread cache) so it unpacks a batch at a time.
+struct CarrierList {
+  void* head = nullptr;
+  uint32_t carriers = 0;
+};
+
+// As carrier_unpack, but stops once it has at least `want` objects: `rest`
+// becomes the carriers not unpacked (empty when the list ran out). The next
+// carrier's line is prefetched as this one is read, so when the rest is
+// unpacked later, a batch of mallocs after, its first miss is already paid.
+Batch carrier_unpack_some(const BoxCtx& ctx, void* head, uint32_t carriers, uint32_t want, CarrierList& rest);
 
 }  // namespace hz3

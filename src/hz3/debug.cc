@@ -99,6 +99,19 @@ void census_cache(ThreadCache* tc, void* arg) {
     }
     if (!c.failed && (p || seen != tc->bins[sc].count)) fail(c, p, "bin_count_mismatch");
   }
+  for (uint32_t sc = 0; sc < kNumClasses && !c.failed; ++sc) {
+    c.where = "stock";
+    c.counter = &c.rep->in_tcache;
+    c.sc = sc;
+    const CarrierList& st = tc->stock[sc];
+    void* p = st.head;
+    uint32_t seen = 0;
+    while (p && seen < st.carriers && mark_carrier(p, &c)) {
+      p = next_of(p);
+      ++seen;
+    }
+    if (!c.failed && (p || seen != st.carriers)) fail(c, p, "stock_count_mismatch");
+  }
   for (StashEntry& e : tc->stash.e) {
     c.where = "stash";
     c.counter = &c.rep->in_stash;

@@ -21,8 +21,8 @@ struct Taken {
 
 // One class: a page serves one class at a time, so its free objects are all
 // in this class's lists and the scan needs no state across classes.
-uint32_t reclaim_class(Shard& s, uint16_t shard, uint32_t sc, Bin* bin) {
-  Taken taken[3];
+uint32_t reclaim_class(Shard& s, uint16_t shard, uint32_t sc, Bin* bin, CarrierList* stock) {
+  Taken taken[4];
   uint32_t nt = 0;
   Batch b;
   if (s.xfer[sc].pending()) {  // xfer holds carriers (carrier.h): unpack them into a plain list
@@ -35,6 +35,11 @@ uint32_t reclaim_class(Shard& s, uint16_t shard, uint32_t sc, Bin* bin) {
   if (s.central[sc].pending() &&
       s.central[sc].pop(BoxCtx{shard, static_cast<uint16_t>(sc), "central"}, UINT32_MAX, UINT32_MAX, b)) {
     s.central_bytes.fetch_sub(int64_t{b.n} * class_size(sc), std::memory_order_relaxed);
+    taken[nt++] = Taken{b.head, b.n};
+  }
+  if (stock && stock->head) {
+    b = carrier_unpack(BoxCtx{shard, static_cast<uint16_t>(sc), "stock"}, stock->head, stock->carriers);
+    *stock = CarrierList{};
     taken[nt++] = Taken{b.head, b.n};
   }
   if (bin && bin->count) {
@@ -110,12 +115,17 @@ bool page_reclaim_due(uint16_t shard) {
   const Shard& s = shard_at(shard);
   uint32_t gap = s.pages_fresh / 4 > kReclaimMinGap ? s.pages_fresh / 4 : kReclaimMinGap;
   if (s.pages_fresh < kReclaimMinFootprint || s.pages_since_scan < gap) return false;
-  // A quarter of the footprint free in central and the caller's bins (which
-  // may hold a whole backlog: alloc_slow): enough to be worth a scan.
+  // A quarter of the footprint free in central and the caller's bins and
+  // carrier stock (which may hold a whole backlog: alloc_slow): enough to be
+  // worth a scan.
   int64_t free_bytes = s.central_bytes.load(std::memory_order_relaxed);
   const ThreadCache* tc = t_cache;
   if (!cache_is_empty_sentinel(tc) && tc->shard == shard)
-    for (uint32_t sc = 0; sc < kNumClasses; ++sc) free_bytes += int64_t{tc->bins[sc].count} * class_size(sc);
+    for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
+      // Stocked carriers are counted as full: an estimate, as the whole test is.
+      const int64_t stocked = int64_t{tc->stock[sc].carriers} * (1 + carrier_slots(sc));
+      free_bytes += (int64_t{tc->bins[sc].count} + stocked) * class_size(sc);
+    }
   return free_bytes * 4 >= int64_t{s.pages_fresh} * static_cast<int64_t>(kPageSize);
 }
 
@@ -126,7 +136,7 @@ uint32_t page_reclaim(uint16_t shard) {
   const bool own_bins = !cache_is_empty_sentinel(tc) && tc->shard == shard;
   uint32_t reclaimed = 0;
   for (uint32_t sc = 0; sc < kNumClasses; ++sc)
-    reclaimed += reclaim_class(s, shard, sc, own_bins ? &tc->bins[sc] : nullptr);
+    reclaimed += reclaim_class(s, shard, sc, own_bins ? &tc->bins[sc] : nullptr, own_bins ? &tc->stock[sc] : nullptr);
   return reclaimed;
 }
 

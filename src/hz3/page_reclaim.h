@@ -8,17 +8,17 @@
 // INCR/SADD/HSET while 63 MiB of list objects sat free (docs/measurements).
 //
 // When: the shard needs a fresh page, its footprint is at least 1 MiB, its
-// central and the caller's bins hold at least a quarter of it, and it has
-// carved a quarter of it again (fresh or reclaimed pages) since the last
-// scan. A scan walks at most the shard's free objects, so it costs O(1)
-// amortized per object carved.
+// central and the caller's bins and carrier stock hold at least a quarter of
+// it, and it has carved a quarter of it again (fresh or reclaimed pages)
+// since the last scan. A scan walks at most the shard's free objects, so it
+// costs O(1) amortized per object carved.
 // How: the owner takes every object out of its boxes (xfer and central, all
-// classes) and out of its own thread cache's bins, counts them per page, and
-// pushes back all but the objects of pages where the count equals the page's
-// carved count (every object is free and accounted for: none is live, in a
-// remote stash or in another sharer's bins). The current carve page of each
-// class is never reclaimed. Returned objects go to central through
-// central_push_list, so they pass the boundary's list check.
+// classes) and out of its own thread cache's bins and carrier stock, counts
+// them per page, and pushes back all but the objects of pages where the count
+// equals the page's carved count (every object is free and accounted for:
+// none is live, in a remote stash or in another sharer's bins). The current
+// carve page of each class is never reclaimed. Returned objects go to central
+// through central_push_list, so they pass the boundary's list check.
 // Owner only, under the shard's carve exclusion (shard_refill holds both
 // OwnerExcl guards when it carves).
 #pragma once

@@ -152,7 +152,8 @@ void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint
   }
 }
 
-uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out) {
+uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out,
+                      CarrierList* stock) {
   Shard& s = shard_at(shard);
   OwnerExclPopGuard pop_guard(s.excl.mutex());
   out = Batch{};
@@ -167,7 +168,8 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
     const uint32_t limit_c = limit / per > want_c ? limit / per : want_c;
     if (uint32_t carriers = s.xfer[sc].pop(ctx, want_c, limit_c, part)) {
       flight_note(FlightOp::kPop, FlightBox::kXfer, shard, sc, part.head, carriers);
-      out = carrier_unpack(ctx, part.head, carriers);
+      out = stock ? carrier_unpack_some(ctx, part.head, carriers, want, *stock)
+                  : carrier_unpack(ctx, part.head, carriers);
     }
   }
   if (out.n < want && s.central[sc].pending()) {

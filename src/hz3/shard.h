@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "hz3/carrier.h"
 #include "hz3/central.h"
 #include "hz3/config.h"
 #include "hz3/owner_excl.h"
@@ -66,8 +67,11 @@ void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint
 // At least `want` objects when there are that many, up to `limit` when a box
 // can hand a whole list over without walking it (out.tail may then be null;
 // xfer's part may round up to whole carriers when limit is below one).
+// With `stock`, the carriers xfer hands over beyond the first `want` objects
+// are not unpacked but left in *stock (empty on entry) for later refills.
 // Returns the number of objects in `out` (0 only when the OS is out of memory).
-uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out);
+uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out,
+                      CarrierList* stock = nullptr);
 
 // fork(): hold every shard lock and box lock (prepare), release them after.
 void shards_fork_lock();

@@ -84,6 +84,16 @@ void thread_cache_flush(ThreadCache* tc) {
     b.head = nullptr;
     b.count = 0;
   }
+  for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
+    // Carriers go back as they came, to the shard's xfer: a walk of the
+    // carriers only, not of the objects they carry.
+    CarrierList& st = tc->stock[sc];
+    if (!st.head) continue;
+    void* tail = st.head;
+    for (uint32_t i = 1; i < st.carriers; ++i) tail = next_of(tail);
+    push_remote_list(tc->shard, sc, st.head, tail, st.carriers);
+    st = CarrierList{};
+  }
   stash_flush_all(tc->stash);
 }
 

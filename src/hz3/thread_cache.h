@@ -1,5 +1,5 @@
-// ThreadCache: per-thread bins of free objects of the thread's shard, and its
-// remote stash. The fast path (malloc/free hitting a bin) touches only this
+// ThreadCache: per-thread bins of free objects of the thread's shard, the
+// carriers of its shard it has taken but not unpacked, and its remote stash. The fast path (malloc/free hitting a bin) touches only this
 // thread's bins: no locks, no ordered atomics, no checks.
 //
 // Every thread starts pointing at a shared, immutable empty cache (kNoShard,
@@ -10,6 +10,7 @@
 #pragma once
 #include <cstdint>
 
+#include "hz3/carrier.h"
 #include "hz3/flight_recorder.h"
 #include "hz3/platform.h"
 #include "hz3/remote_stash.h"
@@ -26,6 +27,9 @@ struct Bin {
 struct ThreadCache {
   Bin bins[kNumClasses];
   uint16_t shard = 0xffff;
+  // Carriers a refill took from xfer and did not unpack yet (carrier.h): the
+  // next refills of the class unpack them a batch at a time, before the boxes.
+  CarrierList stock[kNumClasses];
   RemoteStash stash;
   ThreadCache* reg_prev = nullptr;  // registry, under the registry lock
   ThreadCache* reg_next = nullptr;
@@ -39,7 +43,8 @@ HZ3_ALWAYS_INLINE bool cache_is_empty_sentinel(const ThreadCache* tc) { return t
 
 // Set up the calling thread's cache (claims a shard); nullptr if out of memory.
 ThreadCache* thread_cache_init();
-// Flush bins to the shard's central and the stash to the owners' xfer.
+// Flush bins to the shard's central, the carrier stock back to the shard's
+// xfer and the stash to the owners' xfer.
 void thread_cache_flush(ThreadCache* tc);
 // Flush, release the shard, recycle the cache; the thread reverts to the sentinel.
 void thread_cache_teardown();
