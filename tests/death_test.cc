@@ -601,22 +601,25 @@ void CorruptCarrierInXferThenRefill(unsigned word, void* value, bool two_batches
 
 alignas(16) void* g_fake_node[4];  // zero: a foreign "carrier" that carries nothing
 
+// What a carrier check of the 1536 B class prints: "hz3: FAILFAST <check>
+// where=<box> shard=.. sc=.. ptr=<rest>". Under ASan the free object is
+// poisoned, so the test's corrupting write is itself the report.
+std::string CarrierFailLine(const std::string& check, const std::string& box, const std::string& rest) {
+  if (HZ3_TEST_ASAN) return "AddressSanitizer: use-after-poison";
+  return "hz3: FAILFAST " + check + " where=" + box + " shard=[0-9]+ sc=" + std::to_string(size_to_class(1536)) +
+         " ptr=" + rest;
+}
+
 TEST(BoundaryDeath, CorruptedCarrierSlotInXferCaughtOnRefill) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  // Under ASan the free object is poisoned, so the write itself is the report.
   EXPECT_DEATH(CorruptCarrierInXferThenRefill(2, g_fake_node),
-               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
-                             : "hz3: FAILFAST carrier_bad_slot where=xfer shard=[0-9]+ sc=" +
-                                   std::to_string(size_to_class(1536)) + " ptr=" HEX " reason=not_ours object=" HEX
-                                   " slot=0");
+               CarrierFailLine("carrier_bad_slot", "xfer", HEX " reason=not_ours object=" HEX " slot=0"));
 }
 
 TEST(BoundaryDeath, CorruptedCarrierCountInXferCaughtOnRefill) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(CorruptCarrierInXferThenRefill(1, reinterpret_cast<void*>(uintptr_t{200})),
-               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
-                             : "hz3: FAILFAST carrier_bad_count where=xfer shard=[0-9]+ sc=" +
-                                   std::to_string(size_to_class(1536)) + " ptr=" HEX " count=200 slots=[0-9]+ index=0");
+               CarrierFailLine("carrier_bad_count", "xfer", HEX " count=200 slots=[0-9]+ index=0"));
 }
 
 #if HZ3_S142_XFER_LOCKFREE
@@ -627,18 +630,14 @@ TEST(BoundaryDeath, CorruptedCarrierCountInXferCaughtOnRefill) {
 TEST(BoundaryDeath, CarrierListShorterThanItsCountCaughtOnRefill) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(CorruptCarrierInXferThenRefill(0, nullptr, /*two_batches=*/true),
-               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
-                             : "hz3: FAILFAST carrier_list_short where=xfer shard=[0-9]+ sc=" +
-                                   std::to_string(size_to_class(1536)) + " ptr=0x0 carriers=2 ended_after=1");
+               CarrierFailLine("carrier_list_short", "xfer", "0x0 carriers=2 ended_after=1"));
 }
 #endif
 
 TEST(BoundaryDeath, CorruptedCarrierLinkInXferCaughtOnRefill) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(CorruptCarrierInXferThenRefill(0, g_fake_node),
-               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
-                             : "hz3: FAILFAST carrier_list_long where=xfer shard=[0-9]+ sc=" +
-                                   std::to_string(size_to_class(1536)) + " ptr=" HEX " carriers=1");
+               CarrierFailLine("carrier_list_long", "xfer", HEX " carriers=1"));
 }
 
 // Carriers kept in the thread cache's stock (a backlog beyond one batch) are
@@ -666,18 +665,13 @@ void CorruptCarrierInStockThenRefill(unsigned word, void* value) {
 TEST(BoundaryDeath, CorruptedCarrierCountInStockCaughtOnRefill) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(CorruptCarrierInStockThenRefill(1, reinterpret_cast<void*>(uintptr_t{200})),
-               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
-                             : "hz3: FAILFAST carrier_bad_count where=stock shard=[0-9]+ sc=" +
-                                   std::to_string(size_to_class(1536)) + " ptr=" HEX " count=200 slots=[0-9]+ index=0");
+               CarrierFailLine("carrier_bad_count", "stock", HEX " count=200 slots=[0-9]+ index=0"));
 }
 
 TEST(BoundaryDeath, CorruptedCarrierSlotInStockCaughtOnRefill) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(CorruptCarrierInStockThenRefill(2, g_fake_node),
-               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
-                             : "hz3: FAILFAST carrier_bad_slot where=stock shard=[0-9]+ sc=" +
-                                   std::to_string(size_to_class(1536)) + " ptr=" HEX " reason=not_ours object=" HEX
-                                   " slot=0");
+               CarrierFailLine("carrier_bad_slot", "stock", HEX " reason=not_ours object=" HEX " slot=0"));
 }
 
 // The bin's count and list must run out together, and every node it hands
