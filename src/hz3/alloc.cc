@@ -120,13 +120,16 @@ void* alloc_slow(uint32_t sc) {
                LineBuf().kv("count", bin.count).str(" (the bin's list ended before its count)"));
   }
   // The bin is empty here. Carriers kept back by an earlier refill come
-  // first: a batch of them is unpacked, and the next carrier's line, already
-  // prefetched a batch of mallocs ago, is not a miss on this path. Else the
-  // boxes hand over whatever they can without walking (a whole remote
-  // backlog costs O(1)): xfer's carriers beyond a batch go to the stock, and
-  // the bin holds the rest of the refill (a central list handed over whole):
-  // its cap grows to what it got and returns to the class cap when it next
-  // runs empty, so frees in between do not drain (and walk) the cold rest.
+  // first: a batch of them is unpacked (the next carrier's line was
+  // prefetched a batch of mallocs ago), so the bin gets objects whose links
+  // were just written and are still in cache; a whole backlog unpacked at
+  // once had left the cache before malloc read them (docs/measurements/
+  // 2026-12-03-carrier-stock.md). Else the boxes hand over whatever they can
+  // without walking (a whole remote backlog costs O(1)): xfer's carriers
+  // beyond a batch go to the stock, and the bin holds the rest of the refill
+  // (a central list handed over whole): its cap grows to what it got and
+  // returns to the class cap when it next runs empty, so frees in between do
+  // not drain (and walk) the cold rest.
   CarrierList& stock = tc->stock[sc];
   if (stock.head) {
     b = carrier_unpack_some(BoxCtx{tc->shard, static_cast<uint16_t>(sc), "stock"}, stock.head, stock.carriers,

@@ -49,7 +49,9 @@ Batch carrier_unpack_some(const BoxCtx& ctx, void* head, uint32_t carriers, uint
     // object before it is linked (so before a word of it is written).
     if constexpr (kListFailfast) check_carrier(ctx, c, i, carriers, v);
     void* next = next_of(c);
-    __builtin_prefetch(next);  // the next carrier's miss overlaps this one's links (or the mallocs before it is unpacked)
+    // The next carrier's miss overlaps this one's links, or, when it is left
+    // in the stock, the mallocs before it is unpacked.
+    __builtin_prefetch(next);
     uint32_t k = carrier_count(c);
     if (last) set_next(last, c);
     last = c;

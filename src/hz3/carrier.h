@@ -68,8 +68,8 @@ HZ3_LINK_ACCESS void carrier_set_slot(void* c, uint32_t i, void* p) { static_cas
 // word of it is written (FAILFAST carrier_*, naming the box in ctx).
 Batch carrier_unpack(const BoxCtx& ctx, void* head, uint32_t carriers);
 
-// A carrier list not yet unpacked: what a refill keeps back (CarrierStock in
-// the thread cache) so it unpacks a batch at a time.
+// A carrier list not yet unpacked: what a refill keeps back (the thread
+// cache's stock) so it unpacks a batch at a time.
 struct CarrierList {
   void* head = nullptr;
   uint32_t carriers = 0;

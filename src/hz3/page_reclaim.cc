@@ -136,7 +136,8 @@ uint32_t page_reclaim(uint16_t shard) {
   const bool own_bins = !cache_is_empty_sentinel(tc) && tc->shard == shard;
   uint32_t reclaimed = 0;
   for (uint32_t sc = 0; sc < kNumClasses; ++sc)
-    reclaimed += reclaim_class(s, shard, sc, own_bins ? &tc->bins[sc] : nullptr, own_bins ? &tc->stock[sc] : nullptr);
+    reclaimed += own_bins ? reclaim_class(s, shard, sc, &tc->bins[sc], &tc->stock[sc])
+                          : reclaim_class(s, shard, sc, nullptr, nullptr);
   return reclaimed;
 }
 

@@ -161,10 +161,10 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
   if (s.xfer[sc].pending()) {
     BoxCtx ctx = ctx_of(shard, sc, "xfer");
     // The box counts carriers (carrier.h): ask for enough of them to hold want.
-    // The whole list is still taken when the box can hand it over (leaving
-    // the rest in the box, a pop capped at 8 times want, measured 1-4%
-    // slower). With a stock, only a batch of it is unpacked now: the rest
-    // waits there packed, and is unpacked a batch at a time (alloc_slow).
+    // The whole list is still taken when the box can hand it over (a pop
+    // capped at 8 times want, which left the rest in the box, measured 1-4%
+    // slower). With a stock, only a batch of it is unpacked now; the rest
+    // waits there packed and is unpacked a batch at a time (alloc_slow).
     const uint32_t per = 1 + carrier_slots(sc);
     const uint32_t want_c = (want + per - 1) / per;
     const uint32_t limit_c = limit / per > want_c ? limit / per : want_c;

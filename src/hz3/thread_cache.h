@@ -1,5 +1,6 @@
 // ThreadCache: per-thread bins of free objects of the thread's shard, the
-// carriers of its shard it has taken but not unpacked, and its remote stash. The fast path (malloc/free hitting a bin) touches only this
+// carriers of its shard it has taken but not unpacked (the stock), and its
+// remote stash. The fast path (malloc/free hitting a bin) touches only this
 // thread's bins: no locks, no ordered atomics, no checks.
 //
 // Every thread starts pointing at a shared, immutable empty cache (kNoShard,
