@@ -89,9 +89,7 @@ void thread_cache_flush(ThreadCache* tc) {
     // carriers only, not of the objects they carry.
     CarrierList& st = tc->stock[sc];
     if (!st.head) continue;
-    void* tail = st.head;
-    for (uint32_t i = 1; i < st.carriers; ++i) tail = next_of(tail);
-    push_remote_list(tc->shard, sc, st.head, tail, st.carriers);
+    push_remote_list(tc->shard, sc, st.head, last_node(st.head, st.carriers), st.carriers);
     st = CarrierList{};
   }
   stash_flush_all(tc->stash);
