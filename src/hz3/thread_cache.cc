@@ -37,13 +37,6 @@ void ensure_exit_key() {
   }
 }
 
-// Walk a bin's list to its last node: O(count), only on flush paths.
-void* last_node(void* head) {
-  void* p = head;
-  while (void* n = next_of(p)) p = n;
-  return p;
-}
-
 }  // namespace
 
 ThreadCache* thread_cache_init() {
@@ -80,7 +73,7 @@ void thread_cache_flush(ThreadCache* tc) {
   for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
     Bin& b = tc->bins[sc];
     if (!b.count) continue;
-    central_push_list(tc->shard, sc, b.head, last_node(b.head), b.count);
+    central_push_list(tc->shard, sc, b.head, last_node(b.head, b.count), b.count);
     b.head = nullptr;
     b.count = 0;
   }
