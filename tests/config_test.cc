@@ -51,6 +51,7 @@ TEST(Config, FlagsAgreeWithMacros) {
   flag("list_failfast", HZ3_LIST_FAILFAST);
   flag("xfer_struct_failfast", HZ3_XFER_STRUCT_FAILFAST);
   flag("s86_shadow", HZ3_S86_CENTRAL_SHADOW);
+  flag("xfer_steal", HZ3_XFER_STEAL);
   flag("free_failfast", HZ3_FREE_FAILFAST);
   flag("classes", static_cast<int>(hz3::kNumClasses));
   flag("max_class", static_cast<int>(hz3::kMaxClassSize));

@@ -622,6 +622,34 @@ TEST(BoundaryDeath, CorruptedCarrierCountInXferCaughtOnRefill) {
                CarrierFailLine("carrier_bad_count", "xfer", HEX " count=200 slots=[0-9]+ index=0"));
 }
 
+#if HZ3_XFER_STEAL
+// A stolen backlog (xfer_steal.h) is checked as any refill's, and the line
+// names the steal and the owner it was taken from: this thread allocates,
+// another frees everything remotely, the carriers' count words are
+// overwritten, and a third thread's first malloc of the class steals them.
+void CorruptCarriersThenSteal() {
+  const size_t kSize = 1536;
+  std::vector<void*> objs(200);
+  for (void*& p : objs) p = hz3_malloc(kSize);
+  std::thread freer([&] {
+    for (void* p : objs) hz3_free(p);  // remote: to this thread's xfer, as several carriers
+    hz3_debug_flush_thread();
+  });
+  freer.join();
+  for (void* p : objs) static_cast<void**>(p)[1] = reinterpret_cast<void*>(uintptr_t{200});
+  std::thread thief([] { (void)hz3_malloc(kSize); });
+  thief.join();
+}
+
+TEST(BoundaryDeath, CorruptedCarrierCaughtWhenStolen) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const std::string owner = std::to_string(hz3_debug_current_shard());
+  std::string line = CarrierFailLine("carrier_bad_count", "steal", HEX " count=200 slots=[0-9]+ index=0");
+  if (!HZ3_TEST_ASAN) line.replace(line.find("shard=[0-9]+"), 12, "shard=" + owner);
+  EXPECT_DEATH(CorruptCarriersThenSteal(), line);
+}
+#endif
+
 #if HZ3_S142_XFER_LOCKFREE
 // Lock-free xfer only: it links the two batches into one list as they are
 // pushed, so the first carrier's link is the list's. The mutex form keeps

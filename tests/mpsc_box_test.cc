@@ -115,6 +115,15 @@ class MpscBoxTest : public ::testing::Test {
       if (!got) return;
     }
   }
+  // The same on any box of the form (a test's own, not the fixture's).
+  static void DrainFrom(Box& box, std::vector<uint32_t>& ids, hz3test::Rng& rng) {
+    for (;;) {
+      Batch b;
+      uint32_t got = box.pop(kCtx, 1 + rng.Below(13), b);
+      ASSERT_TRUE(Collect(b, ids));
+      if (!got) return;
+    }
+  }
   std::vector<uint32_t> Walk() {
     std::vector<uint32_t> ids;
     box.walk_quiescent(CountVisit, &ids);
@@ -417,6 +426,146 @@ TYPED_TEST(MpscBoxMT, FourProducersOneConsumerLoseNothing) {
   EXPECT_EQ(dup, 0u);
   EXPECT_FALSE(box->pending());
   EXPECT_FALSE(overflow->pending());
+}
+
+// ---- steal: the whole-backlog take any thread may do (xfer_steal.h) ---------
+
+// The two xfer forms (the mutex list is central's and has no steal).
+using StealBoxTypes = ::testing::Types<LockFreeBox, SlotsBox>;
+template <class Box>
+class XferStealBox : public MpscBoxTest<Box> {};
+TYPED_TEST_SUITE(XferStealBox, StealBoxTypes, BoxNames);
+
+// A steal takes nothing below its minimum, and everything at it.
+TYPED_TEST(XferStealBox, TakesAllAtTheMinimumAndNothingBelow) {
+  Batch b{reinterpret_cast<void*>(1), nullptr, 99};
+  EXPECT_EQ(this->box.steal(kCtx, 1, b), 0u);  // empty
+  EXPECT_EQ(b.n, 0u);
+  ASSERT_TRUE(this->Push(0, 2));
+  ASSERT_TRUE(this->Push(2, 1));
+  EXPECT_EQ(this->box.steal(kCtx, 4, b), 0u);
+  EXPECT_EQ(b.n, 0u);
+  EXPECT_TRUE(this->box.pending()) << "a refused steal must leave the box as it was";
+  ASSERT_EQ(this->box.steal(kCtx, 3, b), 3u);
+  std::vector<uint32_t> ids;
+  ASSERT_TRUE(CollectLimited(b, ids));
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<uint32_t>{0, 1, 2}));
+  EXPECT_FALSE(this->box.pending());
+  Batch p;
+  EXPECT_EQ(this->box.pop(kCtx, 8, p), 0u);
+}
+
+// Interleaved with the consumer's pops (which may keep part of a backlog
+// where only the consumer sees it: the lock-free form's private list), pops
+// and steals together hand every node over exactly once.
+TYPED_TEST(XferStealBox, StealsAndPopsTogetherLoseNothing) {
+  hz3test::Rng rng(11);
+  std::vector<uint32_t> ids;
+  uint32_t next = 0;
+  for (int round = 0; round < 300; ++round) {
+    uint32_t n = 1 + rng.Below(20);
+    if (next + n > this->kNodes) break;
+    if (!this->Push(next, n)) continue;  // the bounded form is full: these nodes stay unused
+    next += n;
+    Batch b;
+    if (rng.Below(3) == 0) {
+      this->box.steal(kCtx, 1 + rng.Below(30), b);
+    } else {
+      uint32_t want = 1 + rng.Below(10);
+      this->box.pop(kCtx, want, 4 * want, b);
+    }
+    ASSERT_TRUE(CollectLimited(b, ids));
+  }
+  hz3test::Rng drain_rng(12);
+  this->DrainInto(ids, drain_rng);
+  // Every pushed node, once (a refused push's nodes are pushed again next round).
+  std::sort(ids.begin(), ids.end());
+  EXPECT_TRUE(std::adjacent_find(ids.begin(), ids.end()) == ids.end()) << "a node came out twice";
+  EXPECT_EQ(ids.size(), next) << "pushed " << next << " nodes";
+}
+
+// Producers push, the consumer pops and a thief steals, all at once (the
+// TSan lane runs this too). Every node arrives exactly once.
+TYPED_TEST(XferStealBox, ProducersConsumerAndThiefLoseNothing) {
+  constexpr int kProducers = 3;
+  const uint32_t per = hz3test::kSanitized ? 5000 : 20000;
+  const uint32_t total = kProducers * per;
+  std::unique_ptr<Node[]> nodes(new Node[total]);
+  for (uint32_t i = 0; i < total; ++i) nodes[i] = Node{nullptr, i, 0};
+  auto box = std::make_unique<TypeParam>();
+  auto overflow = std::make_unique<ListBox>();
+  std::atomic<int> producers_done{0};
+  hz3test::Barrier start(kProducers + 2);
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      hz3test::Rng rng(300 + p);
+      start.Wait();
+      for (uint32_t i = p * per, end = (p + 1) * per; i < end;) {
+        uint32_t n = 1 + rng.Below(40);
+        if (n > end - i) n = end - i;
+        Batch b = Link(nodes.get(), i, n);
+        if (!box->push(kCtx, b.head, b.tail, b.n)) EXPECT_TRUE(overflow->push(kCtx, b.head, b.tail, b.n));
+        i += n;
+        if (rng.Below(8) == 0) std::this_thread::yield();
+      }
+      producers_done.fetch_add(1, std::memory_order_release);
+    });
+  }
+  // The consumer and the thief each count into their own array.
+  std::vector<uint8_t> popped(total, 0), stolen(total, 0);
+  std::atomic<uint64_t> bad{0};
+  auto take = [&](bool thief, std::vector<uint8_t>& count) {
+    hz3test::Rng rng(thief ? 21 : 22);
+    start.Wait();
+    std::vector<uint32_t> ids;
+    int idle_after_done = 0;
+    for (;;) {
+      Batch b;
+      uint32_t got;
+      if (thief) {
+        got = box->steal(kCtx, 1 + rng.Below(64), b);
+      } else {
+        uint32_t want = 1 + rng.Below(64);
+        got = box->pop(kCtx, want, 2 * want, b);
+        Batch o;
+        if (overflow->pop(kCtx, want, o)) {
+          ids.clear();
+          if (!Collect(o, ids)) bad.fetch_add(1);
+          for (uint32_t id : ids) ++count[id];
+          got += o.n;
+        }
+      }
+      ids.clear();
+      if (!CollectLimited(b, ids)) bad.fetch_add(1);
+      for (uint32_t id : ids) ++count[id];
+      if (got == 0) {
+        if (producers_done.load(std::memory_order_acquire) == kProducers && ++idle_after_done > 3) break;
+        std::this_thread::yield();
+      }
+    }
+  };
+  std::thread consumer(take, false, std::ref(popped));
+  std::thread thief(take, true, std::ref(stolen));
+  for (auto& t : producers) t.join();
+  consumer.join();
+  thief.join();
+  // Whatever the consumer's private list still holds comes out in a last pop.
+  std::vector<uint32_t> rest;
+  hz3test::Rng rng(23);
+  MpscBoxTest<TypeParam>::DrainFrom(*box, rest, rng);
+  for (uint32_t id : rest) ++popped[id];
+  EXPECT_EQ(bad.load(), 0u);
+  uint32_t lost = 0, dup = 0, by_thief = 0;
+  for (uint32_t i = 0; i < total; ++i) {
+    lost += popped[i] + stolen[i] == 0;
+    dup += popped[i] + stolen[i] > 1;
+    by_thief += stolen[i];
+  }
+  EXPECT_EQ(lost, 0u);
+  EXPECT_EQ(dup, 0u);
+  this->RecordProperty("stolen", std::to_string(by_thief));
 }
 
 // ---- the S86 shadow on real hz3 objects -------------------------------------

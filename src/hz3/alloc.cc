@@ -33,6 +33,7 @@ void build_config_line() {
   g_config.kv("list_failfast", kListFailfast);
   g_config.kv("xfer_struct_failfast", kXferStructFailfast);
   g_config.kv("s86_shadow", kS86Shadow);
+  g_config.kv("xfer_steal", kXferSteal);
   g_config.kv("free_failfast", kFreeFailfast);
   g_config.kv("flight_recorder", kFlightRecorder);
   g_config.kv("sched", kSched);
@@ -132,7 +133,7 @@ void* alloc_slow(uint32_t sc) {
   // not drain (and walk) the cold rest.
   CarrierList& stock = tc->stock[sc];
   if (stock.head) {
-    b = carrier_unpack_some(BoxCtx{tc->shard, static_cast<uint16_t>(sc), "stock"}, stock.head, stock.carriers,
+    b = carrier_unpack_some(BoxCtx{stock.owner, static_cast<uint16_t>(sc), "stock"}, stock.head, stock.carriers,
                             class_batch(sc), stock);
   } else if (!shard_refill(tc->shard, sc, class_batch(sc), UINT32_MAX, b, &stock)) {
     return enomem();

@@ -36,7 +36,8 @@ namespace {
 
 Batch carrier_unpack_some(const BoxCtx& ctx, void* head, uint32_t carriers, uint32_t want, CarrierList& rest) {
   Batch out;
-  rest = CarrierList{};
+  rest.head = nullptr;
+  rest.carriers = 0;
   if (!carriers) return out;
   [[maybe_unused]] PageView v;
   out.head = head;
@@ -65,7 +66,8 @@ Batch carrier_unpack_some(const BoxCtx& ctx, void* head, uint32_t carriers, uint
     c = next;
   }
   if (i < carriers) {
-    rest = CarrierList{c, carriers - i};  // checked carrier by carrier as it is unpacked
+    rest.head = c;  // checked carrier by carrier as it is unpacked
+    rest.carriers = carriers - i;
   } else if constexpr (kListFailfast) {
     if (c)
       carrier_fail(ctx, "carrier_list_long", c,

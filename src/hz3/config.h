@@ -14,6 +14,7 @@
 // | HZ3_LIST_FAILFAST             | 0/1    | 0                               | lists crossing a boundary are validated
 // | HZ3_XFER_STRUCT_FAILFAST      | 0/1    | 0                               | xfer structure invariants (both forms)
 // | HZ3_S86_CENTRAL_SHADOW        | 0/1    | 0                               | debug shadow of mutex central (dup/next)
+// | HZ3_XFER_STEAL                | 0/1    | 1                               | a thread about to carve takes another owner's idle xfer backlog
 // | HZ3_FREE_FAILFAST             | 0/1    | HZ3_LIST_FAILFAST               | free() checks start-of-object, double free at bin head
 // | HZ3_FLIGHT_RECORDER           | 0/1    | any fail-fast flag above        | per-thread ring of box operations, printed after a FAILFAST line
 // | HZ3_SCHED                     | 0/1    | 0                               | schedule build: schedule points call the cooperative
@@ -63,6 +64,9 @@
 #ifndef HZ3_S86_CENTRAL_SHADOW
 #define HZ3_S86_CENTRAL_SHADOW 0
 #endif
+#ifndef HZ3_XFER_STEAL
+#define HZ3_XFER_STEAL 1
+#endif
 #ifndef HZ3_FREE_FAILFAST
 #define HZ3_FREE_FAILFAST HZ3_LIST_FAILFAST
 #endif
@@ -84,7 +88,7 @@
     !HZ3_IS_BOOL_(HZ3_S142_FAILFAST) || !HZ3_IS_BOOL_(HZ3_LIST_FAILFAST) ||                \
     !HZ3_IS_BOOL_(HZ3_XFER_STRUCT_FAILFAST) || !HZ3_IS_BOOL_(HZ3_S86_CENTRAL_SHADOW) ||    \
     !HZ3_IS_BOOL_(HZ3_FREE_FAILFAST) || !HZ3_IS_BOOL_(HZ3_SCHED) ||               \
-    !HZ3_IS_BOOL_(HZ3_FLIGHT_RECORDER)
+    !HZ3_IS_BOOL_(HZ3_FLIGHT_RECORDER) || !HZ3_IS_BOOL_(HZ3_XFER_STEAL)
 #error "hz3 config [flag-not-boolean]: every HZ3_* switch must be 0 or 1"
 #endif
 #if HZ3_NUM_SHARDS < 1 || HZ3_NUM_SHARDS > 4094
@@ -113,6 +117,7 @@ inline constexpr bool kS142Failfast = HZ3_S142_FAILFAST;
 inline constexpr bool kListFailfast = HZ3_LIST_FAILFAST;
 inline constexpr bool kXferStructFailfast = HZ3_XFER_STRUCT_FAILFAST;
 inline constexpr bool kS86Shadow = HZ3_S86_CENTRAL_SHADOW;
+inline constexpr bool kXferSteal = HZ3_XFER_STEAL;
 inline constexpr bool kFreeFailfast = HZ3_FREE_FAILFAST;
 inline constexpr bool kSched = HZ3_SCHED;
 inline constexpr bool kFlightRecorder = HZ3_FLIGHT_RECORDER;

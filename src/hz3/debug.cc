@@ -35,6 +35,10 @@ struct Census {
   size_t* counter = nullptr;
   const char* where = "";
   uint32_t sc = 0;  // the class of the carriers being walked
+  // The shard whose box is walked: a box holds only its shard's objects (a
+  // stolen object, xfer_steal.h, must have gone home); -1 for caches and
+  // stashes, which may hold any owner's.
+  int owner = -1;
   bool failed = false;
 };
 
@@ -57,7 +61,7 @@ bool fail(Census& c, const void* p, const char* what) {
 bool mark(void* p, void* arg) {
   Census& c = *static_cast<Census*>(arg);
   if (c.failed) return false;
-  if (const char* why = object_defect(p, -1, -1)) return fail(c, p, why);
+  if (const char* why = object_defect(p, c.owner, -1)) return fail(c, p, why);
   Segment* seg = segment_of(p);
   size_t page = seg->reserved * kPagesPerSegment + page_index_of(p);
   uint32_t idx = static_cast<uint32_t>((reinterpret_cast<uintptr_t>(p) & (kPageSize - 1)) /
@@ -82,7 +86,7 @@ bool mark_carrier_k(void* p, uint32_t k, Census& c) {
 bool mark_carrier(void* p, void* arg) {
   Census& c = *static_cast<Census*>(arg);
   if (c.failed) return false;
-  if (const char* why = object_defect(p, -1, static_cast<int>(c.sc))) return fail(c, p, why);
+  if (const char* why = object_defect(p, c.owner, static_cast<int>(c.sc))) return fail(c, p, why);
   return mark_carrier_k(p, carrier_count(p), c);
 }
 
@@ -198,10 +202,12 @@ int heap_check(void* const* live, size_t nlive, bool live_known, hz3_heap_report
     c.where = "xfer";
     c.counter = &rep->in_xfer;
     c.sc = sc;
+    c.owner = static_cast<int>(pair / kNumClasses);
     sh.xfer[sc].walk_quiescent(mark_carrier, &c);  // xfer holds carriers (carrier.h)
     c.where = "central";
     c.counter = &rep->in_central;
     if (!c.failed) sh.central[sc].walk_quiescent(mark, &c);
+    c.owner = -1;
   }
   // Every carved object must have been seen: anything else was lost. When
   // the caller cannot name its live objects, the unseen ones are counted as

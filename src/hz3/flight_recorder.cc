@@ -24,6 +24,7 @@ constexpr int kMaxThreadsShown = 16;
     case FlightOp::kFlush: return "flush";
     case FlightOp::kLargeMap: return "map";
     case FlightOp::kLargeUnmap: return "unmap";
+    case FlightOp::kSteal: return "steal";
     default: return "?";
   }
 }

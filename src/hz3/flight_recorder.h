@@ -14,7 +14,7 @@
 
 namespace hz3 {
 
-enum class FlightOp : uint8_t { kNone, kPush, kPop, kCarve, kClaim, kRelease, kFlush, kLargeMap, kLargeUnmap };
+enum class FlightOp : uint8_t { kNone, kPush, kPop, kCarve, kClaim, kRelease, kFlush, kLargeMap, kLargeUnmap, kSteal };
 enum class FlightBox : uint8_t { kNone, kXfer, kCentral, kPage, kShard, kCache, kLarge };
 
 struct FlightEntry {

@@ -9,7 +9,7 @@ namespace hz3 {
   if (b.count == 0)
     failfast("list_tail_next", "bin", tc->shard, static_cast<int>(sc), p,
              "(the bin's list is longer than its count)");
-  const char* why = object_defect(p, tc->shard, static_cast<int>(sc));
+  const char* why = object_defect(p, kXferSteal ? -1 : tc->shard, static_cast<int>(sc));
   failfast("list_bad_node", "bin", tc->shard, static_cast<int>(sc), p,
            LineBuf().str(" reason=").str(why ? why : "object_ok_disagrees").kv("count", b.count));
 }

@@ -104,7 +104,9 @@ HZ3_ALWAYS_INLINE bool segment_object_ok(const void* p) {
 // report is out of line and cold, so the check adds no frame to malloc.
 [[noreturn]] void bin_pop_fail(const ThreadCache* tc, const Bin& b, void* p, uint32_t sc);
 HZ3_ALWAYS_INLINE void bin_pop_check(const ThreadCache* tc, const Bin& b, void* p, uint32_t sc) {
-  if (HZ3_UNLIKELY(b.count == 0 || !object_ok(p, tc->shard, static_cast<int>(sc)))) bin_pop_fail(tc, b, p, sc);
+  // A bin may hold another owner's objects after a steal (xfer_steal.h).
+  const int owner = kXferSteal ? -1 : tc->shard;
+  if (HZ3_UNLIKELY(b.count == 0 || !object_ok(p, owner, static_cast<int>(sc)))) bin_pop_fail(tc, b, p, sc);
 }
 
 }  // namespace hz3

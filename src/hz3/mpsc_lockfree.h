@@ -21,6 +21,12 @@
 // them last), and walking them was the biggest cost of a remote-heavy load.
 // The count saturates at kCountUnknown; such a list is walked as before.
 //
+// steal (xfer only, xfer_steal.h): any thread may take the whole shared list
+// with the same exchange. Taking everything has no ABA and steal never
+// touches priv_, so the consumer's pop stays single: at worst its exchange
+// comes back empty. The consumer token is not taken (the owner may be inside
+// pop meanwhile, legitimately).
+//
 // No Treiber pop (CAS head to head->next): that is MPMC and ABA-prone. The
 // push CAS is ABA-safe: whatever the head is when the CAS succeeds is exactly
 // what tail->next points to.
@@ -104,6 +110,24 @@ class alignas(kCacheLine) LockFreeMpscList {
     uint32_t n = pop(ctx, want, want, out);
     batch_find_tail(out);
     return n;
+  }
+
+  // Any thread: the whole shared list when it holds at least `min` (min >= 1),
+  // else nothing. out.head..(tail unknown) with out.n nodes; returns out.n.
+  uint32_t steal(const BoxCtx& ctx, uint32_t min, Batch& out) {
+    out = Batch{};
+    HZ3_SCHED_POINT_N(ctx.where, "steal.peek", &head_, min);
+    uintptr_t word = head_.load(std::memory_order_relaxed);
+    if (word == 0 || count_of(word) < min) return 0;
+    word = head_.exchange(0, std::memory_order_acquire);
+    out.head = ptr_of(word);
+    out.n = count_of(word);
+    if (out.n == kCountUnknown) {  // saturated: count by walking (rare, a huge backlog)
+      out.n = 0;
+      for (void* p = out.head; p; p = next_of(p)) ++out.n;
+    }
+    HZ3_SCHED_POINT_N(ctx.where, "steal.taken", out.head, out.n);
+    return out.n;
   }
 
   bool pending() const {

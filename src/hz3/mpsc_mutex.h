@@ -137,6 +137,25 @@ class alignas(kCacheLine) MutexSlots {
 
   uint32_t pop(const BoxCtx& ctx, uint32_t want, Batch& out) { return pop(ctx, want, want, out); }
 
+  // Any thread (xfer_steal.h): every slot when they hold at least `min`
+  // nodes (min >= 1), else nothing. Returns out.n; out's tail is known.
+  uint32_t steal(const BoxCtx& ctx, uint32_t min, Batch& out) {
+    out = Batch{};
+    if (!pending()) return 0;
+    LockGuard g(mu_);
+    if constexpr (kChecks.structure) check_locked(ctx, "steal");
+    uint32_t used = used_.load(std::memory_order_relaxed);
+    uint32_t total = 0;
+    for (uint32_t i = 0; i < used; ++i) total += slots_[i].n;
+    if (total == 0 || total < min) return 0;
+    for (uint32_t i = used; i-- > 0;) {
+      batch_append(out, slots_[i]);
+      slots_[i] = Batch{};
+    }
+    used_.store(0, std::memory_order_relaxed);
+    return out.n;
+  }
+
   // Read without the lock: a hint that saves locking an empty inbox.
   bool pending() const {
     HZ3_SCHED_POINT("box", "pending", &used_);

@@ -21,7 +21,10 @@ struct Taken {
 
 // One class: a page serves one class at a time, so its free objects are all
 // in this class's lists and the scan needs no state across classes.
-uint32_t reclaim_class(Shard& s, uint16_t shard, uint32_t sc, Bin* bin, CarrierList* stock) {
+// tc: the caller's cache when it is the shard's, whose bin and stock of the
+// class are scanned too (their objects of other owners, after a steal, are
+// sent home instead: their pages are not this shard's to count).
+uint32_t reclaim_class(Shard& s, uint16_t shard, uint32_t sc, ThreadCache* tc) {
   Taken taken[4];
   uint32_t nt = 0;
   Batch b;
@@ -37,15 +40,18 @@ uint32_t reclaim_class(Shard& s, uint16_t shard, uint32_t sc, Bin* bin, CarrierL
     s.central_bytes.fetch_sub(int64_t{b.n} * class_size(sc), std::memory_order_relaxed);
     taken[nt++] = Taken{b.head, b.n};
   }
-  if (stock && stock->head) {
+  CarrierList* stock = tc ? &tc->stock[sc] : nullptr;
+  if (stock && stock->head && stock->owner == shard) {
     b = carrier_unpack(BoxCtx{shard, static_cast<uint16_t>(sc), "stock"}, stock->head, stock->carriers);
-    *stock = CarrierList{};
+    stock->head = nullptr;
+    stock->carriers = 0;
     taken[nt++] = Taken{b.head, b.n};
   }
+  Bin* bin = tc ? &tc->bins[sc] : nullptr;
   if (bin && bin->count) {
-    taken[nt++] = Taken{bin->head, bin->count};
-    bin->head = nullptr;
+    b = bin_take_own(tc, sc, bin->head, bin->count);
     bin->count = 0;
+    if (b.n) taken[nt++] = Taken{b.head, b.n};
   }
   if (!nt) return 0;
 
@@ -122,8 +128,10 @@ bool page_reclaim_due(uint16_t shard) {
   const ThreadCache* tc = t_cache;
   if (!cache_is_empty_sentinel(tc) && tc->shard == shard)
     for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
-      // Stocked carriers are counted as full: an estimate, as the whole test is.
-      const int64_t stocked = int64_t{tc->stock[sc].carriers} * (1 + carrier_slots(sc));
+      // Stocked carriers are counted as full, and a bin's stolen objects
+      // (xfer_steal.h) as the shard's: an estimate, as the whole test is.
+      const CarrierList& st = tc->stock[sc];
+      const int64_t stocked = st.owner == shard ? int64_t{st.carriers} * (1 + carrier_slots(sc)) : 0;
       free_bytes += (int64_t{tc->bins[sc].count} + stocked) * class_size(sc);
     }
   return free_bytes * 4 >= int64_t{s.pages_fresh} * static_cast<int64_t>(kPageSize);
@@ -136,8 +144,7 @@ uint32_t page_reclaim(uint16_t shard) {
   const bool own_bins = !cache_is_empty_sentinel(tc) && tc->shard == shard;
   uint32_t reclaimed = 0;
   for (uint32_t sc = 0; sc < kNumClasses; ++sc)
-    reclaimed += own_bins ? reclaim_class(s, shard, sc, &tc->bins[sc], &tc->stock[sc])
-                          : reclaim_class(s, shard, sc, nullptr, nullptr);
+    reclaimed += reclaim_class(s, shard, sc, own_bins ? tc : nullptr);
   return reclaimed;
 }
 

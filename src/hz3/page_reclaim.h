@@ -13,7 +13,8 @@
 // since the last scan. A scan walks at most the shard's free objects, so it
 // costs O(1) amortized per object carved.
 // How: the owner takes every object out of its boxes (xfer and central, all
-// classes) and out of its own thread cache's bins and carrier stock, counts
+// classes) and out of its own thread cache's bins and carrier stock (the
+// shard's objects only; stolen ones, xfer_steal.h, go home), counts
 // them per page, and pushes back all but the objects of pages where the count
 // equals the page's carved count (every object is free and accounted for:
 // none is live, in a remote stash or in another sharer's bins). The current

@@ -8,12 +8,22 @@
 #include "hz3/sched_point.h"
 #include "hz3/segment_map.h"
 #include "hz3/thread_cache.h"
+#include "hz3/xfer_steal.h"
 
 namespace hz3 {
 
 constinit Shard g_shards[kNumShards];
 
 namespace {
+
+constinit std::atomic<uint32_t> g_shard_high{0};
+
+uint16_t note_claimed(uint16_t s) {
+  uint32_t high = g_shard_high.load(std::memory_order_relaxed);
+  while (high < s + 1u && !g_shard_high.compare_exchange_weak(high, s + 1u, std::memory_order_relaxed)) {
+  }
+  return s;
+}
 
 BoxCtx ctx_of(uint16_t shard, uint32_t sc, const char* where) {
   return BoxCtx{shard, static_cast<uint16_t>(sc), where};
@@ -83,7 +93,7 @@ uint16_t shard_claim() {
     if (g_shards[s].sharers.compare_exchange_strong(expected, 1, std::memory_order_acq_rel,
                                                     std::memory_order_relaxed)) {
       HZ3_SCHED_POINT_N("shard", "claimed", &g_shards[s].sharers, s);
-      return s;
+      return note_claimed(s);
     }
   }
   if constexpr (kCollisionFailfast) collision(kNoShard);
@@ -104,7 +114,7 @@ uint16_t shard_claim_specific(uint16_t s) {
   if (g_shards[s].sharers.compare_exchange_strong(expected, 1, std::memory_order_acq_rel,
                                                   std::memory_order_relaxed)) {
     HZ3_SCHED_POINT_N("shard", "claimed", &g_shards[s].sharers, s);
-    return s;
+    return note_claimed(s);
   }
   if constexpr (kCollisionFailfast) collision(s);
   HZ3_SCHED_POINT_N("shard", "share", &g_shards[s].sharers, s);
@@ -118,6 +128,8 @@ void shard_release(uint16_t s) {
   g_shards[s].sharers.fetch_sub(1, std::memory_order_acq_rel);
   HZ3_SCHED_POINT_N("shard", "released", &g_shards[s].sharers, s);
 }
+
+uint32_t shard_high_water() { return g_shard_high.load(std::memory_order_relaxed); }
 
 uint32_t shard_sharers(uint16_t s) { return g_shards[s].sharers.load(std::memory_order_relaxed); }
 
@@ -172,6 +184,7 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
       flight_note(FlightOp::kPop, FlightBox::kXfer, shard, sc, part.head, carriers);
       out = stock ? carrier_unpack_some(ctx, part.head, carriers, want, *stock)
                   : carrier_unpack(ctx, part.head, carriers);
+      if (stock) stock->owner = shard;
     }
   }
   if (out.n < want && s.central[sc].pending()) {
@@ -182,6 +195,12 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
       if constexpr (kListFailfast) refill_check(ctx, part);
       batch_join(out, part);  // the xfer part's tail is known (carrier_unpack)
     }
+  }
+  // Nothing of its own: another owner's idle backlog before a fresh page
+  // (xfer_steal.h). Only for a thread cache's refill (it has a stock), the
+  // one place foreign objects are allowed.
+  if constexpr (kXferSteal) {
+    if (out.n == 0 && stock && xfer_steal(shard, sc, want, out, *stock)) return out.n;
   }
   if (out.n == 0) {
     OwnerExclCarveGuard carve_guard(s.excl.mutex());

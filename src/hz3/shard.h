@@ -56,6 +56,9 @@ uint16_t shard_claim();
 // Bind to shard s even if taken (test hook; collision rules apply).
 uint16_t shard_claim_specific(uint16_t s);
 void shard_release(uint16_t s);
+// One past the highest shard ever claimed: shards at or above it have never
+// had a thread, so their boxes are empty (xfer_steal scans below it).
+uint32_t shard_high_water();
 uint32_t shard_sharers(uint16_t s);
 
 // Boundary operations. Each validates the list with HZ3_LIST_FAILFAST.
@@ -63,12 +66,16 @@ uint32_t shard_sharers(uint16_t s);
 // head..tail is a list of n carriers (carrier.h), not of n objects.
 void push_remote_list(uint16_t owner, uint32_t sc, void* head, void* tail, uint32_t n);
 void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint32_t n);
-// Owner refill: xfer, then central, then fresh objects carved from a page.
+// Owner refill: xfer, then central, then (with a stock) a steal, then fresh
+// objects carved from a page.
 // At least `want` objects when there are that many, up to `limit` when a box
 // can hand a whole list over without walking it (out.tail may then be null;
 // xfer's part may round up to whole carriers when limit is below one).
-// With `stock`, the carriers xfer hands over beyond the first `want` objects
-// are not unpacked but left in *stock (empty on entry) for later refills.
+// With `stock` (a thread cache's refill), the carriers xfer hands over beyond
+// the first `want` objects are not unpacked but left in *stock (empty on
+// entry) for later refills; and when the shard has nothing, another owner's
+// xfer backlog is taken before carving (xfer_steal.h), so `out` and the
+// stock may then hold that owner's objects (stock->owner says whose).
 // Returns the number of objects in `out` (0 only when the OS is out of memory).
 uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out,
                       CarrierList* stock = nullptr);

@@ -73,16 +73,16 @@ void thread_cache_flush(ThreadCache* tc) {
   for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
     Bin& b = tc->bins[sc];
     if (!b.count) continue;
-    central_push_list(tc->shard, sc, b.head, last_node(b.head, b.count), b.count);
-    b.head = nullptr;
+    Batch own = bin_take_own(tc, sc, b.head, b.count);
     b.count = 0;
+    if (own.n) central_push_list(tc->shard, sc, own.head, own.tail, own.n);
   }
   for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
-    // Carriers go back as they came, to the shard's xfer: a walk of the
+    // Carriers go back as they came, to their owner's xfer: a walk of the
     // carriers only, not of the objects they carry.
     CarrierList& st = tc->stock[sc];
     if (!st.head) continue;
-    push_remote_list(tc->shard, sc, st.head, last_node(st.head, st.carriers), st.carriers);
+    push_remote_list(st.owner, sc, st.head, last_node(st.head, st.carriers), st.carriers);
     st = CarrierList{};
   }
   stash_flush_all(tc->stash);
@@ -116,11 +116,37 @@ void bin_drain(ThreadCache* tc, uint32_t sc) {
   // the cap returns to the class cap when the bin next runs empty.
   const uint32_t keep = b.cap - class_batch(sc);
   if (b.count <= keep) return;
-  uint32_t n = b.count - keep;
-  void* head = b.head;
-  void* tail = split_prefix(head, n, &b.head);
-  central_push_list(tc->shard, sc, head, tail, n);
+  Batch own = bin_take_own(tc, sc, b.head, b.count - keep);
   b.count = keep;
+  if (own.n) central_push_list(tc->shard, sc, own.head, own.tail, own.n);
+}
+
+Batch bin_take_own(ThreadCache* tc, uint32_t sc, void*& list, uint32_t n) {
+  Batch own;
+  if (!n) return own;
+  if constexpr (!kXferSteal) {  // every object is the thread's own
+    own.head = list;
+    own.tail = split_prefix(list, n, &list);
+    own.n = n;
+    return own;
+  }
+  void* p = list;
+  for (uint32_t i = 0; i < n; ++i) {
+    void* next = next_of(p);
+    const uint16_t owner = segment_of(p)->owner;
+    if (owner == tc->shard) {
+      if (own.n) set_next(own.tail, p);
+      else own.head = p;
+      own.tail = p;
+      ++own.n;
+    } else {
+      stash_push(tc->stash, p, owner, sc);  // a stolen object (xfer_steal.h) goes home
+    }
+    p = next;
+  }
+  list = p;
+  if (own.n) set_next(own.tail, nullptr);
+  return own;
 }
 
 void registry_for_each(void (*fn)(ThreadCache*, void*), void* arg) {

@@ -1,6 +1,7 @@
-// ThreadCache: per-thread bins of free objects of the thread's shard, the
-// carriers of its shard it has taken but not unpacked (the stock), and its
-// remote stash. The fast path (malloc/free hitting a bin) touches only this
+// ThreadCache: per-thread bins of free objects, the carriers it has taken
+// but not unpacked (the stock), and its remote stash. Bins and stock hold
+// the thread's own shard's objects, and after a steal (xfer_steal.h) some of
+// another owner's, which leave as remote frees (bin_take_own). The fast path (malloc/free hitting a bin) touches only this
 // thread's bins: no locks, no ordered atomics, no checks.
 //
 // Every thread starts pointing at a shared, immutable empty cache (kNoShard,
@@ -28,8 +29,9 @@ struct Bin {
 struct ThreadCache {
   Bin bins[kNumClasses];
   uint16_t shard = 0xffff;
-  // Carriers a refill took from xfer and did not unpack yet (carrier.h): the
-  // next refills of the class unpack them a batch at a time, before the boxes.
+  // Carriers a refill took from xfer (its own, or another owner's in a steal:
+  // stock[sc].owner) and did not unpack yet (carrier.h): the next refills of
+  // the class unpack them a batch at a time, before the boxes.
   CarrierList stock[kNumClasses];
   RemoteStash stash;
   ThreadCache* reg_prev = nullptr;  // registry, under the registry lock
@@ -44,7 +46,7 @@ HZ3_ALWAYS_INLINE bool cache_is_empty_sentinel(const ThreadCache* tc) { return t
 
 // Set up the calling thread's cache (claims a shard); nullptr if out of memory.
 ThreadCache* thread_cache_init();
-// Flush bins to the shard's central, the carrier stock back to the shard's
+// Flush bins to the shard's central, the carrier stock back to its owner's
 // xfer and the stash to the owners' xfer.
 void thread_cache_flush(ThreadCache* tc);
 // Flush, release the shard, recycle the cache; the thread reverts to the sentinel.
@@ -52,6 +54,10 @@ void thread_cache_teardown();
 // Drain a bin that went over its cap: move its newest objects to central
 // until it is a batch under the cap (the cap itself is reset by alloc_slow).
 void bin_drain(ThreadCache* tc, uint32_t sc);
+// Take the first n objects off `list` (objects of class sc leaving tc's bin):
+// other owners' objects go to them through the stash (with HZ3_XFER_STEAL a
+// bin may hold some), the thread's own come back as a list (tail known).
+Batch bin_take_own(ThreadCache* tc, uint32_t sc, void*& list, uint32_t n);
 
 // A flight-recorder note in the calling thread's ring (nothing before its
 // cache is set up, nor in builds without the recorder).

@@ -1,7 +1,8 @@
 // Xfer (S42): the per-owner, per-size-class inbox for remote frees. Its
 // lists are carriers (carrier.h) and its counts count carriers.
 // Producers: any thread flushing its remote stash (push_remote_list).
-// Consumer: the owner's refill path (alloc_slow), first stop before central.
+// Consumer: the owner's refill path (alloc_slow), first stop before central;
+// and, for a whole backlog only, any thread about to carve (xfer_steal.h).
 //
 // Form, chosen by HZ3_S142_XFER_LOCKFREE:
 //   1: LockFreeMpscList, unbounded; nothing overflows into central (S142-B).
@@ -20,5 +21,12 @@ using XferMpsc = LockFreeMpscList<LockFreeChecks{.consumer_token = kS142Failfast
 using XferMutex = MutexSlots<SlotsChecks{.structure = kXferStructFailfast}>;
 using XferBox = std::conditional_t<kXferLockFree, XferMpsc, XferMutex>;
 static_assert(MpscBox<XferMpsc> && MpscBox<XferMutex>);
+
+// Both forms also let any thread take a whole backlog (xfer_steal.h).
+template <class B>
+concept StealableBox = requires(B& box, const BoxCtx& ctx, uint32_t min, Batch& out) {
+  { box.steal(ctx, min, out) } -> std::same_as<uint32_t>;
+};
+static_assert(StealableBox<XferMpsc> && StealableBox<XferMutex>);
 
 }  // namespace hz3

@@ -1,0 +1,44 @@
+// XferSteal: a thread about to carve a fresh page for a class first takes
+// the xfer backlog of another owner, if one has piled up.
+//
+// Why: every remote free goes back to the object's owner, and only the owner
+// drains its inbox. With more threads than cores an owner runs one time
+// slice in several; what the others free for it waits in its xfer until it
+// runs, while the threads that do run find their own boxes empty and carve.
+// That backlog grew with the run (T16 R90 on 2 cores: 600-700 MiB peak RSS
+// against tcmalloc's ~190, most of it free objects waiting for their owner;
+// docs/measurements/2026-12-03-xfer-steal.md). A thread that would carve
+// takes such a backlog instead, so carving starts only when no owner has one.
+//
+// What stays as it was: an object belongs to the shard whose page carved it,
+// for life. A stolen object is malloc'd by the thief and, when freed, goes
+// back to its owner like any remote free. Until then it may sit in the
+// thief's bin or carrier stock, so those may hold foreign objects: a bin that
+// drains or flushes sends each foreign object to its owner through the
+// stash (thread_cache.h), and page reclaim leaves them out of its counts.
+//
+// Safety: the steal is the box's take-all (an exchange in the lock-free form,
+// every slot under the lock in the mutex form). It never touches the
+// consumer's private list, so the owner's pop stays single-consumer; the
+// carriers are checked as any refill's are (fail-fast lanes), naming "steal".
+#pragma once
+#include <cstdint>
+
+#include "hz3/carrier.h"
+#include "hz3/mpsc.h"
+
+namespace hz3 {
+
+// Smallest backlog worth taking, in carriers: a few carriers already hold
+// more than a batch, and a shorter list is likely to be its owner's next
+// refill.
+inline constexpr uint32_t kStealMinCarriers = 4;
+
+// For `thief`'s refill of class sc: look through the other shards' xfer in
+// turn (only shards ever claimed) and take the first backlog of at least
+// kStealMinCarriers. Unpacks at least `want` objects into `out` (tail known)
+// and leaves the other carriers in `stock` (empty on entry; its owner becomes
+// the victim). Returns out.n, 0 when no backlog was found.
+uint32_t xfer_steal(uint16_t thief, uint32_t sc, uint32_t want, Batch& out, CarrierList& stock);
+
+}  // namespace hz3
