@@ -70,7 +70,9 @@
 //     "push.published" only carries the pointer), the consumer's priv_, token
 //     and every node it drained (nobody else can reach them after the
 //     exchange). So "push.published", "pop.enter", "pop.drained", "pop.leave"
-//     are local. This needs a single consumer per box, which every box
+//     are local. A thief's steal (xfer_steal.h) touches head_ and the nodes
+//     it took: "steal.peek" starts the step that loads and exchanges head_
+//     (a write), "steal.taken" is local. This needs a single popping consumer per box, which every box
 //     scenario that uses sleep sets has (and the consumer token would fail
 //     fast otherwise). The central_excl scenarios (two consumers serialized
 //     by a mutex) do not use them: there a consumer's "pop.leave" step runs
@@ -193,12 +195,13 @@ Footprint footprint(const Label& l) {
   if (is(l.where, "thread")) return Footprint{Footprint::kLocal, -1};  // start / leave
   if (is(l.where, "xfer") || is(l.where, "central")) {
     if (is(l.what, "push.published") || is(l.what, "pop.enter") || is(l.what, "pop.drained") ||
-        is(l.what, "pop.leave"))
+        is(l.what, "pop.leave") || is(l.what, "steal.taken"))
       return Footprint{Footprint::kLocal, -1};
     int r = region_of(l.addr);
     if (r < 0) return f;
     if (is(l.what, "push.load") || is(l.what, "pop.peek")) return Footprint{Footprint::kRead, r};
-    if (is(l.what, "push.cas") || is(l.what, "pop.exchange")) return Footprint{Footprint::kWrite, r};
+    if (is(l.what, "push.cas") || is(l.what, "pop.exchange") || is(l.what, "steal.peek"))
+      return Footprint{Footprint::kWrite, r};
     return f;
   }
   if (is(l.where, "box") && is(l.what, "pending")) {
@@ -508,10 +511,11 @@ constinit hz3::Mutex g_excl;
 // two consumers share a box (their pops serialized, as under a collision).
 // kRepushOldest: re-push the objects the thread has held longest (kRepush:
 // the newest), so a node can come back on top of a different next.
-enum class OpK : uint8_t { kPush, kPop, kRepush, kPopExcl, kRepushOldest };
+// kSteal: xfer's take-all by a thread that is not the consumer (xfer_steal.h).
+enum class OpK : uint8_t { kPush, kPop, kRepush, kPopExcl, kRepushOldest, kSteal };
 struct BoxOp {
   OpK k;
-  uint32_t a;  // push/repush: objects; pop: want
+  uint32_t a;  // push/repush: objects; pop: want; steal: the minimum
   uint32_t b;  // pop: limit (== want: the exact pop)
 };
 
@@ -563,6 +567,11 @@ struct XferLockFree {
     else b->pop(kXferCtx, want, limit, out);
     return out;
   }
+  hz3::Batch steal(uint32_t min) {
+    hz3::Batch out;
+    b->steal(kXferCtx, min, out);
+    return out;
+  }
   bool pending() const { return b->pending(); }
   void walk(hz3::NodeVisitor v, void* arg) const { b->walk_quiescent(v, arg); }
   uint32_t shared_count() const { return b->debug_shared_count(); }
@@ -599,6 +608,12 @@ struct XferMutex {
         hz3::batch_join(out, more);
       }
     }
+    return out;
+  }
+  // The slots only: what overflowed into central is central's (not stealable).
+  hz3::Batch steal(uint32_t min) {
+    hz3::Batch out;
+    x->steal(kXferCtx, min, out);
     return out;
   }
   bool pending() const { return x->pending() || ov->pending(); }
@@ -751,6 +766,15 @@ struct BoxScenario {
         case OpK::kPop: {
           hz3::Batch b = fam.pop(op.a, op.b);
           collect(me, b, op.a, op.b);
+          break;
+        }
+        case OpK::kSteal: {
+          if constexpr (requires { fam.steal(0u); }) {
+            hz3::Batch b = fam.steal(op.a);
+            collect(me, b, 1, kDrainAll);  // a whole list, its tail may be unknown
+          } else {
+            oracle("steal on a box family that has none (harness)");
+          }
           break;
         }
         case OpK::kPopExcl: {
@@ -962,6 +986,13 @@ const std::vector<BoxOp> kXfer3[kMaxThreads] = {
     {{OpK::kPush, 2, 0}},
     {{OpK::kPush, 1, 0}, {OpK::kPush, 1, 0}},
     {{OpK::kPop, 1, 1}, {OpK::kPop, 1, 8}, {OpK::kPop, kDrainAll, kDrainAll}}};
+// t2 steals (xfer_steal.h) while t1, the consumer, pops: whatever each takes,
+// every node comes out once. The consumer's limited pop can keep a remainder
+// in priv_, which the thief must never reach.
+const std::vector<BoxOp> kXferSteal3[kMaxThreads] = {
+    {{OpK::kPush, 2, 0}, {OpK::kPush, 1, 0}, {OpK::kPush, 2, 0}},
+    {{OpK::kPop, 1, 1}, {OpK::kPop, 1, 8}, {OpK::kPop, kDrainAll, kDrainAll}},
+    {{OpK::kSteal, 2, 0}, {OpK::kSteal, 1, 0}}};
 const std::vector<BoxOp> kCentral2[kMaxThreads] = {
     {{OpK::kPush, 3, 0}, {OpK::kPush, 1, 0}},
     {{OpK::kPop, 1, 1}, {OpK::kRepush, 1, 0}, {OpK::kPop, 1, 2}, {OpK::kPop, kDrainAll, kDrainAll},
@@ -1018,6 +1049,7 @@ std::string describe(const std::vector<BoxOp>* p, int nthreads) {
       if (op.k == OpK::kPush) snprintf(b, sizeof b, " push%u", op.a);
       else if (op.k == OpK::kRepush) snprintf(b, sizeof b, " repush%u", op.a);
       else if (op.k == OpK::kRepushOldest) snprintf(b, sizeof b, " repush-oldest%u", op.a);
+      else if (op.k == OpK::kSteal) snprintf(b, sizeof b, " steal>=%u", op.a);
       else if (op.k == OpK::kPopExcl && op.a == kDrainAll) snprintf(b, sizeof b, " excl-drain");
       else if (op.k == OpK::kPopExcl && op.a == op.b) snprintf(b, sizeof b, " excl-pop%u", op.a);
       else if (op.k == OpK::kPopExcl) snprintf(b, sizeof b, " excl-pop%u/lim%u", op.a, op.b);
@@ -1050,6 +1082,8 @@ std::vector<Scenario> make_scenarios() {
   v.push_back(box_scenario<XferMutex, kXfer2>("xfer", 2));
   v.push_back(box_scenario<XferLockFree, kXfer3>("xfer", 3));
   v.push_back(box_scenario<XferMutex, kXfer3>("xfer", 3));
+  v.push_back(box_scenario<XferLockFree, kXferSteal3>("xfer_steal", 3));
+  v.push_back(box_scenario<XferMutex, kXferSteal3>("xfer_steal", 3));
   v.push_back(box_scenario<CentralLockFree, kCentral2>("central", 2));
   v.push_back(box_scenario<CentralMutex, kCentral2>("central", 2));
   v.push_back(box_scenario<CentralLockFree, kCentral3>("central", 3));

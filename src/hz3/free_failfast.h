@@ -34,9 +34,9 @@ HZ3_ALWAYS_INLINE void free_check(void* p, ThreadCache* tc) {
   if (seg->owner == tc->shard) {
     again = tc->bins[sc].head == p;
   } else {
+    again = tc->stash.e[RemoteStash::slot_of(RemoteStash::key_of(seg->owner, sc))].newest == p;
     // A stolen object (xfer_steal.h) can also be free in this thread's bin.
-    again = tc->stash.e[RemoteStash::slot_of(RemoteStash::key_of(seg->owner, sc))].newest == p ||
-            (kXferSteal && tc->bins[sc].head == p);
+    if constexpr (kXferSteal) again = again || tc->bins[sc].head == p;
   }
   if (HZ3_UNLIKELY(again)) free_double(p, tc);
 }
