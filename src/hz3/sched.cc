@@ -312,7 +312,7 @@ void heap_reset() {
     sched_fail("sched_reset_not_quiescent", nullptr,
                LineBuf().kv("attached_threads", attached).kv("large_live", large));
   segments_reset();
-  for (Shard& s : g_shards) new (&s) Shard;
+  shards_reset();
   os_region_reset();
 }
 

@@ -1,5 +1,7 @@
 #include "hz3/shard.h"
 
+#include <new>
+
 #include "hz3/asan_poison.h"
 #include "hz3/carrier.h"
 #include "hz3/failfast.h"
@@ -210,6 +212,11 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
     }
   }
   return out.n;
+}
+
+void shards_reset() {
+  for (Shard& s : g_shards) new (&s) Shard;
+  g_shard_high.store(0, std::memory_order_relaxed);
 }
 
 void shards_fork_lock() {

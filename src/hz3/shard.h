@@ -80,6 +80,10 @@ void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint
 uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out,
                       CarrierList* stock = nullptr);
 
+// Schedule build only, heap empty (sched::heap_reset): every shard as new,
+// and no shard ever claimed, so a run does not depend on the ones before it.
+void shards_reset();
+
 // fork(): hold every shard lock and box lock (prepare), release them after.
 void shards_fork_lock();
 void shards_fork_unlock();
