@@ -335,6 +335,54 @@ TYPED_TEST(MpscBoxTest, OverflowContract) {
 
 // ---- multi-producer, single consumer ---------------------------------------
 
+// Producers for the multi-threaded tests: k threads push nodes [p*per,
+// (p+1)*per) in batches of batch_size(rng) nodes; a batch the bounded form
+// refuses goes to `overflow`, as hz3 overflows xfer into central. The
+// producers and `takers` other threads wait on `start`.
+template <class Box>
+struct ProducerRig {
+  ProducerRig(int k, uint32_t per, int takers)
+      : producers_n(k), per(per), total(k * per), nodes(new Node[total]), start(k + takers) {
+    for (uint32_t i = 0; i < total; ++i) nodes[i] = Node{nullptr, i, 0};
+  }
+  template <class BatchSize>
+  void Start(uint64_t seed, uint32_t yield_one_in, BatchSize batch_size) {
+    for (int p = 0; p < producers_n; ++p) {
+      threads.emplace_back([this, p, seed, yield_one_in, batch_size] {
+        hz3test::Rng rng(seed + p);
+        start.Wait();
+        for (uint32_t i = p * per, end = (p + 1) * per; i < end;) {
+          uint32_t n = batch_size(rng);
+          if (n > end - i) n = end - i;
+          Batch b = Link(nodes.get(), i, n);
+          if (!box->push(kCtx, b.head, b.tail, b.n)) {
+            refused.fetch_add(1, std::memory_order_relaxed);
+            EXPECT_TRUE(kBounded<Box>) << "an unbounded form refused a push";
+            EXPECT_TRUE(overflow->push(kCtx, b.head, b.tail, b.n));
+          }
+          i += n;
+          if (rng.Below(yield_one_in) == 0) std::this_thread::yield();
+        }
+        done.fetch_add(1, std::memory_order_release);
+      });
+    }
+  }
+  bool AllDone() const { return done.load(std::memory_order_acquire) == producers_n; }
+  void Join() {
+    for (auto& t : threads) t.join();
+  }
+
+  const int producers_n;
+  const uint32_t per, total;
+  std::unique_ptr<Node[]> nodes;
+  std::unique_ptr<Box> box = std::make_unique<Box>();
+  std::unique_ptr<ListBox> overflow = std::make_unique<ListBox>();
+  std::atomic<int> done{0};
+  std::atomic<uint64_t> refused{0};
+  hz3test::Barrier start;
+  std::vector<std::thread> threads;
+};
+
 template <class Box>
 class MpscBoxMT : public ::testing::Test {};
 TYPED_TEST_SUITE(MpscBoxMT, BoxTypes, BoxNames);
@@ -343,46 +391,21 @@ TYPED_TEST_SUITE(MpscBoxMT, BoxTypes, BoxNames);
 // amounts. A batch the bounded form refuses goes to an overflow list, as hz3
 // overflows xfer into central. Every node must arrive exactly once.
 TYPED_TEST(MpscBoxMT, FourProducersOneConsumerLoseNothing) {
-  constexpr int kProducers = 4;
-  const uint32_t per = hz3test::kSanitized ? 6000 : 25000;
-  const uint32_t total = kProducers * per;
-  std::unique_ptr<Node[]> nodes(new Node[total]);
-  for (uint32_t i = 0; i < total; ++i) nodes[i] = Node{nullptr, i, 0};
-  auto box = std::make_unique<TypeParam>();
-  auto overflow = std::make_unique<ListBox>();
-  std::atomic<int> producers_done{0};
-  std::atomic<uint64_t> refused{0};
-  hz3test::Barrier start(kProducers + 1);
-
-  std::vector<std::thread> producers;
-  for (int p = 0; p < kProducers; ++p) {
-    producers.emplace_back([&, p] {
-      hz3test::Rng rng(100 + p);
-      start.Wait();
-      uint32_t i = p * per, end = (p + 1) * per;
-      while (i < end) {
-        uint32_t shape = rng.Below(4);
-        uint32_t max = shape == 0 ? 1 : shape == 1 ? 4 : shape == 2 ? 32 : 200;
-        uint32_t n = 1 + rng.Below(max);
-        if (n > end - i) n = end - i;
-        Batch b = Link(nodes.get(), i, n);
-        if (!box->push(kCtx, b.head, b.tail, b.n)) {
-          refused.fetch_add(1, std::memory_order_relaxed);
-          EXPECT_TRUE(kBounded<TypeParam>) << "an unbounded form refused a push";
-          EXPECT_TRUE(overflow->push(kCtx, b.head, b.tail, b.n));
-        }
-        i += n;
-        if (rng.Below(16) == 0) std::this_thread::yield();
-      }
-      producers_done.fetch_add(1, std::memory_order_release);
-    });
-  }
+  ProducerRig<TypeParam> rig(4, hz3test::kSanitized ? 6000 : 25000, 1);
+  const uint32_t total = rig.total;
+  auto& box = rig.box;
+  auto& overflow = rig.overflow;
+  rig.Start(100, 16, [](hz3test::Rng& rng) {
+    uint32_t shape = rng.Below(4);
+    uint32_t max = shape == 0 ? 1 : shape == 1 ? 4 : shape == 2 ? 32 : 200;
+    return 1 + rng.Below(max);
+  });
 
   std::vector<uint8_t> count(total, 0);
   uint64_t received = 0, bad = 0;
   std::thread consumer([&] {
     hz3test::Rng rng(7);
-    start.Wait();
+    rig.start.Wait();
     int idle_after_done = 0;
     std::vector<uint32_t> ids;
     while (received < total) {
@@ -405,18 +428,16 @@ TYPED_TEST(MpscBoxMT, FourProducersOneConsumerLoseNothing) {
       for (uint32_t id : ids) ++count[id];
       received += ids.size();
       if (got == 0) {
-        if (producers_done.load(std::memory_order_acquire) == kProducers) {
-          if (++idle_after_done > 3) break;  // nothing more can arrive
-        }
+        if (rig.AllDone() && ++idle_after_done > 3) break;  // nothing more can arrive
         std::this_thread::yield();
       }
     }
   });
-  for (auto& t : producers) t.join();
+  rig.Join();
   consumer.join();
 
   EXPECT_EQ(bad, 0u) << "a pop returned more than asked, a wrong count, or a malformed batch";
-  EXPECT_EQ(received, total) << "refused pushes: " << refused.load();
+  EXPECT_EQ(received, total) << "refused pushes: " << rig.refused.load();
   uint32_t lost = 0, dup = 0;
   for (uint32_t i = 0; i < total; ++i) {
     lost += count[i] == 0;
@@ -488,37 +509,17 @@ TYPED_TEST(XferStealBox, StealsAndPopsTogetherLoseNothing) {
 // Producers push, the consumer pops and a thief steals, all at once (the
 // TSan lane runs this too). Every node arrives exactly once.
 TYPED_TEST(XferStealBox, ProducersConsumerAndThiefLoseNothing) {
-  constexpr int kProducers = 3;
-  const uint32_t per = hz3test::kSanitized ? 5000 : 20000;
-  const uint32_t total = kProducers * per;
-  std::unique_ptr<Node[]> nodes(new Node[total]);
-  for (uint32_t i = 0; i < total; ++i) nodes[i] = Node{nullptr, i, 0};
-  auto box = std::make_unique<TypeParam>();
-  auto overflow = std::make_unique<ListBox>();
-  std::atomic<int> producers_done{0};
-  hz3test::Barrier start(kProducers + 2);
-  std::vector<std::thread> producers;
-  for (int p = 0; p < kProducers; ++p) {
-    producers.emplace_back([&, p] {
-      hz3test::Rng rng(300 + p);
-      start.Wait();
-      for (uint32_t i = p * per, end = (p + 1) * per; i < end;) {
-        uint32_t n = 1 + rng.Below(40);
-        if (n > end - i) n = end - i;
-        Batch b = Link(nodes.get(), i, n);
-        if (!box->push(kCtx, b.head, b.tail, b.n)) EXPECT_TRUE(overflow->push(kCtx, b.head, b.tail, b.n));
-        i += n;
-        if (rng.Below(8) == 0) std::this_thread::yield();
-      }
-      producers_done.fetch_add(1, std::memory_order_release);
-    });
-  }
+  ProducerRig<TypeParam> rig(3, hz3test::kSanitized ? 5000 : 20000, 2);
+  const uint32_t total = rig.total;
+  auto& box = rig.box;
+  auto& overflow = rig.overflow;
+  rig.Start(300, 8, [](hz3test::Rng& rng) { return 1 + rng.Below(40); });
   // The consumer and the thief each count into their own array.
   std::vector<uint8_t> popped(total, 0), stolen(total, 0);
   std::atomic<uint64_t> bad{0};
   auto take = [&](bool thief, std::vector<uint8_t>& count) {
     hz3test::Rng rng(thief ? 21 : 22);
-    start.Wait();
+    rig.start.Wait();
     std::vector<uint32_t> ids;
     int idle_after_done = 0;
     for (;;) {
@@ -541,14 +542,14 @@ TYPED_TEST(XferStealBox, ProducersConsumerAndThiefLoseNothing) {
       if (!CollectLimited(b, ids)) bad.fetch_add(1);
       for (uint32_t id : ids) ++count[id];
       if (got == 0) {
-        if (producers_done.load(std::memory_order_acquire) == kProducers && ++idle_after_done > 3) break;
+        if (rig.AllDone() && ++idle_after_done > 3) break;
         std::this_thread::yield();
       }
     }
   };
   std::thread consumer(take, false, std::ref(popped));
   std::thread thief(take, true, std::ref(stolen));
-  for (auto& t : producers) t.join();
+  rig.Join();
   consumer.join();
   thief.join();
   // Whatever the consumer's private list still holds comes out in a last pop.
