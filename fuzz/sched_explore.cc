@@ -990,8 +990,8 @@ const std::vector<BoxOp> kXfer3[kMaxThreads] = {
 // every node comes out once. The consumer's limited pop can keep a remainder
 // in priv_, which the thief must never reach.
 const std::vector<BoxOp> kXferSteal3[kMaxThreads] = {
-    {{OpK::kPush, 2, 0}, {OpK::kPush, 1, 0}, {OpK::kPush, 2, 0}},
-    {{OpK::kPop, 1, 1}, {OpK::kPop, 1, 8}, {OpK::kPop, kDrainAll, kDrainAll}},
+    {{OpK::kPush, 2, 0}, {OpK::kPush, 1, 0}},
+    {{OpK::kPop, 1, 1}, {OpK::kPop, kDrainAll, kDrainAll}},
     {{OpK::kSteal, 2, 0}, {OpK::kSteal, 1, 0}}};
 const std::vector<BoxOp> kCentral2[kMaxThreads] = {
     {{OpK::kPush, 3, 0}, {OpK::kPush, 1, 0}},
