@@ -21,7 +21,7 @@ namespace {
 
 constexpr size_t kSize = 128;
 
-unsigned OwnerOf(const void* p) { return hz3::segment_of(p)->owner; }
+[[maybe_unused]] unsigned OwnerOf(const void* p) { return hz3::segment_of(p)->owner; }
 
 // Thread A allocates n objects of `size` and stays alive, parked, until
 // released; another thread frees them all (remote: they wait in A's xfer).
