@@ -106,6 +106,15 @@ inline void batch_join(Batch& a, Batch b) {
 }
 
 // Append batch b after a (either may be empty; both tails known).
+// Appends one node; the tail's next is left stale until the caller ends the
+// list (set_next(tail, nullptr)) once, after the last push.
+inline void batch_push_back(Batch& a, void* p) {
+  if (a.n) set_next(a.tail, p);
+  else a.head = p;
+  a.tail = p;
+  ++a.n;
+}
+
 inline void batch_append(Batch& a, const Batch& b) {
   if (!b.n) return;
   if (!a.n) {

@@ -118,7 +118,7 @@ class alignas(kCacheLine) LockFreeMpscList {
     out = Batch{};
     HZ3_SCHED_POINT_N(ctx.where, "steal.peek", &head_, min);
     uintptr_t word = head_.load(std::memory_order_relaxed);
-    if (word == 0 || count_of(word) < min) return 0;
+    if (count_of(word) < min) return 0;
     word = head_.exchange(0, std::memory_order_acquire);
     out.head = ptr_of(word);
     out.n = count_of(word);

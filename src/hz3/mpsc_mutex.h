@@ -147,7 +147,7 @@ class alignas(kCacheLine) MutexSlots {
     uint32_t used = used_.load(std::memory_order_relaxed);
     uint32_t total = 0;
     for (uint32_t i = 0; i < used; ++i) total += slots_[i].n;
-    if (total == 0 || total < min) return 0;
+    if (total < min) return 0;
     for (uint32_t i = used; i-- > 0;) {
       batch_append(out, slots_[i]);
       slots_[i] = Batch{};

@@ -76,14 +76,7 @@ uint32_t reclaim_class(Shard& s, uint16_t shard, uint32_t sc, ThreadCache* tc) {
         whole = pd;
         ++reclaimed;
       }
-      if (!(pd->free_seen & kWhole)) {
-        if (keep.n)
-          set_next(keep.tail, p);
-        else
-          keep.head = p;
-        keep.tail = p;
-        ++keep.n;
-      }
+      if (!(pd->free_seen & kWhole)) batch_push_back(keep, p);
       p = next;
     }
   }

@@ -135,10 +135,7 @@ Batch bin_take_own(ThreadCache* tc, uint32_t sc, void*& list, uint32_t n) {
     void* next = next_of(p);
     const uint16_t owner = segment_of(p)->owner;
     if (owner == tc->shard) {
-      if (own.n) set_next(own.tail, p);
-      else own.head = p;
-      own.tail = p;
-      ++own.n;
+      batch_push_back(own, p);
     } else {
       stash_push(tc->stash, p, owner, sc);  // a stolen object (xfer_steal.h) goes home
     }
