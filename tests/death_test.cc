@@ -183,8 +183,9 @@ class ListDeath : public ::testing::Test {
 
 // The short forms (bin_pop_check's object_ok, free_check's segment_object_ok)
 // must accept exactly what object_defect accepts:
-// every 8-byte offset of a live object's page and of the segment header, in
-// the right and wrong class and shard, plus foreign, null and misaligned.
+// every 8-byte offset of a live object's page and of the segment header, the
+// start of a page not handed out yet, in the right and wrong class and
+// shard, plus foreign, null and misaligned.
 TEST(ObjectCheck, ShortFormAgreesWithObjectDefect) {
   const uint16_t me = static_cast<uint16_t>(hz3_debug_current_shard());
   alignas(16) static char foreign[64];
@@ -196,11 +197,16 @@ TEST(ObjectCheck, ShortFormAgreesWithObjectDefect) {
     std::vector<const void*> ptrs = {nullptr, foreign, foreign + 8, static_cast<char*>(obj) + 1};
     for (size_t off = 0; off < kPageSize; off += 8) ptrs.push_back(page + off);
     for (size_t off = 0; off < 4096; off += 8) ptrs.push_back(seg + off);
+    // A page not handed out yet, if the segment has one: the short forms rely
+    // on its class being kNoClass (list_failfast.h).
+    const unsigned fresh = reinterpret_cast<Segment*>(seg)->next_page.load();
+    if (fresh < kPagesPerSegment)
+      for (size_t off = 0; off < 4096; off += 16) ptrs.push_back(seg + fresh * kPageSize + off);
     size_t accepted = 0;
     for (const void* p : ptrs)
       for (uint16_t owner : {me, static_cast<uint16_t>(me + 1)})
         for (uint32_t c : {sc, sc + 1 < kNumClasses ? sc + 1 : sc - 1}) {
-          bool ok = object_ok(p, owner, static_cast<int>(c));
+          bool ok = object_ok(p, owner, c);
           ASSERT_EQ(ok, object_defect(p, owner, static_cast<int>(c)) == nullptr)
               << "size=" << size << " p=" << p << " owner=" << owner << " sc=" << c;
           accepted += ok;

@@ -5,7 +5,9 @@
 
 namespace hz3 {
 
-[[noreturn]] HZ3_COLD void bin_pop_fail(const ThreadCache* tc, const Bin& b, void* p, uint32_t sc) {
+[[noreturn]] HZ3_COLD void bin_pop_fail(void* p, uint32_t sc) {
+  const ThreadCache* tc = t_cache;
+  const Bin& b = tc->bins[sc];
   if (b.count == 0)
     failfast("list_tail_next", "bin", tc->shard, static_cast<int>(sc), p,
              "(the bin's list is longer than its count)");

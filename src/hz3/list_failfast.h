@@ -82,31 +82,54 @@ HZ3_ALWAYS_INLINE const char* object_defect(const void* p, int owner, int sc) {
   return object_defect(p, owner, sc, v);
 }
 
-// object_defect's verdict without its first two tests, for hot paths: a
-// null or misaligned pointer also fails the granule or the object-start
-// test. The reason, when it fails, comes from object_defect.
-HZ3_ALWAYS_INLINE bool object_ok(const void* p, int owner, int sc) {
-  PageView v;
-  return !page_defect(p, v) && !object_defect_in(p, owner, sc, v);
+// object_defect's verdict, short, for the hot paths of the fail-fast lanes
+// (every malloc and free). For a pointer in a segment granule, two of
+// segment_page_defect's tests follow from the segment's invariants:
+//   - a granule is marked kSegment only after its Segment's magic is written
+//     (segment_create), and a segment is never unmapped while in use;
+//   - a page's class is kNoClass for the header page, for pages not handed
+//     out yet (at or above next_page) and for reclaimed pages (segment.h,
+//     carve), so the class test covers the page-range tests.
+// And a null or misaligned pointer also fails the granule or the
+// object-start test. ObjectCheck.ShortFormAgreesWithObjectDefect holds the
+// short forms to object_defect's answers; the reason, when one fails, comes
+// from object_defect. `page_sc_ok` is the class test.
+template <class ClassOk>
+HZ3_ALWAYS_INLINE bool segment_object_ok_if(const void* p, int owner, ClassOk page_sc_ok) {
+  const Segment* seg = segment_of(p);
+  const PageDesc& pd = seg->pages[page_index_of(p)];
+  const uint32_t page_sc = pd.sc;
+  if (!page_sc_ok(page_sc)) return false;
+  const uint32_t off = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
+  const uint32_t obj = class_index_of(off, page_sc);
+  if (obj * kClassRecip.size[page_sc] != off) return false;
+  if (obj >= pd.carved.load(std::memory_order_relaxed)) return false;
+  return owner < 0 || seg->owner == owner;
 }
 
-// The same for a pointer already known to lie in a segment granule (free_fast
-// routed it there), as free_check asks for any owner and class.
+// Any pointer, as an object of (owner, sc); owner may be -1 for "any".
+HZ3_ALWAYS_INLINE bool object_ok(const void* p, int owner, uint32_t sc) {
+  return granule_kind(p) == GranuleKind::kSegment &&
+         segment_object_ok_if(p, owner, [sc](uint32_t page_sc) { return page_sc == sc; });
+}
+
+// A pointer already known to lie in a segment granule (free_fast routed it
+// there), as free_check asks: any owner, any class.
 HZ3_ALWAYS_INLINE bool segment_object_ok(const void* p) {
-  PageView v;
-  return !segment_page_defect(p, v) && !object_defect_in(p, -1, -1, v);
+  return segment_object_ok_if(p, -1, [](uint32_t page_sc) { return page_sc != kNoClass; });
 }
 
 // A refill may hand the bin a whole box list without walking it (tail
 // unknown); its nodes are then validated here, one by one as they leave the
 // bin, instead of by a cold walk at the boundary. The bin's count must run
 // out exactly when its list does (alloc_slow checks the other end). The
-// report is out of line and cold, so the check adds no frame to malloc.
-[[noreturn]] void bin_pop_fail(const ThreadCache* tc, const Bin& b, void* p, uint32_t sc);
+// report is out of line and cold, and finds the bin again from t_cache:
+// passing the cache and bin kept more registers live across malloc's checks.
+[[noreturn]] void bin_pop_fail(void* p, uint32_t sc);
 HZ3_ALWAYS_INLINE void bin_pop_check(const ThreadCache* tc, const Bin& b, void* p, uint32_t sc) {
   // A bin may hold another owner's objects after a steal (xfer_steal.h).
   const int owner = kXferSteal ? -1 : tc->shard;
-  if (HZ3_UNLIKELY(b.count == 0 || !object_ok(p, owner, static_cast<int>(sc)))) bin_pop_fail(tc, b, p, sc);
+  if (HZ3_UNLIKELY(b.count == 0 || !object_ok(p, owner, sc))) bin_pop_fail(p, sc);
 }
 
 }  // namespace hz3
