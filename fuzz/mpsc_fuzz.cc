@@ -105,9 +105,7 @@ const char* kind_name(Kind k) {
 }
 
 struct Staged {
-  Node* head = nullptr;
-  Node* tail = nullptr;
-  uint32_t n = 0;
+  hz3::Batch list;  // built as hz3 builds its walked lists (batch_push_back)
   std::vector<uint64_t> values;  // head first
 };
 
@@ -153,22 +151,19 @@ class Form {
     x->next = nullptr;
     x->state.store(kStaged, std::memory_order_relaxed);
     Staged& s = staged_[p];
-    if (s.tail) s.tail->next = x;  // staged batches are built tail-appending
-    else s.head = x;
-    s.tail = x;
-    ++s.n;
+    hz3::batch_push_back(s.list, x);  // tail-appending; x->next is already null
     s.values.push_back(value);
   }
 
   // Push producer p's staged batch, updating the model.
   void publish(uint32_t p) {
     Staged& s = staged_[p];
-    if (!s.n) return;
-    for (Node* x = s.head; x; x = static_cast<Node*>(x->next))
+    if (!s.list.n) return;
+    for (Node* x = static_cast<Node*>(s.list.head); x; x = static_cast<Node*>(x->next))
       x->state.store(kInBox, std::memory_order_relaxed);
-    push_batch(s.head, s.tail, s.n);
+    push_batch(static_cast<Node*>(s.list.head), static_cast<Node*>(s.list.tail), s.list.n);
     model_push(s.values);
-    in_box_ += s.n;
+    in_box_ += s.list.n;
     s = Staged{};
   }
 
