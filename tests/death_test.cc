@@ -756,7 +756,10 @@ TEST(BoundaryDeath, ForeignNodeInBinCaughtWhenHandedOut) {
 // named when the entry is flushed, before the batch reaches the owner. Three
 // objects of `size` are freed remotely into one entry, then word `word` of
 // objs[which] is overwritten and the thread flushes.
-void StashThreeThenWriteThenFlush(size_t size, unsigned which, unsigned word) {
+// `take`: instead of flushing, the thread mallocs the class with nothing else
+// to refill from, so the refill takes the entry back out of the stash
+// (stash_take), which checks it as a flush does.
+void StashThreeThenWriteThenFlush(size_t size, unsigned which, unsigned word, bool take = false) {
   std::vector<void*> objs(3);
   hz3test::Barrier allocated(2);
   hz3test::Barrier done(2);
@@ -769,7 +772,10 @@ void StashThreeThenWriteThenFlush(size_t size, unsigned which, unsigned word) {
   for (void* p : objs) hz3_free(p);
   alignas(16) static void* fake[2];
   static_cast<void**>(objs[which])[word] = fake;  // use after free
-  hz3_debug_flush_thread();
+  if (take)
+    (void)hz3_malloc(size);
+  else
+    hz3_debug_flush_thread();
   done.Wait();
   owner.join();
 }
@@ -798,6 +804,20 @@ TEST(BoundaryDeath, StashedObjectWrittenAfterFreeCaughtAtFlush) {
                                    std::to_string(size_to_class(kSize)) + " ptr=" HEX " recorded_next=" HEX
                                    " found_next=" HEX " index=1 n=3 \\(a stashed carrier was written after its free\\)");
 }
+
+#if HZ3_XFER_STEAL
+// The same corruption met when a refill takes the entry back (stash_take).
+TEST(BoundaryDeath, StashedCarrierSlotWrittenAfterFreeCaughtWhenTaken) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const size_t kSize = 720;
+  EXPECT_DEATH(StashThreeThenWriteThenFlush(kSize, 0, 3, /*take=*/true),
+               HZ3_TEST_ASAN ? "AddressSanitizer: use-after-poison"
+                             : "hz3: FAILFAST stash_carrier_rewritten where=stash shard=[0-9]+ sc=" +
+                                   std::to_string(size_to_class(kSize)) + " ptr=" HEX " recorded_slot=" HEX
+                                   " found_slot=" HEX
+                                   " slot=1 index=0 n=3 \\(a stashed carrier was written after its free\\)");
+}
+#endif
 
 // An entry that missed its flush would overrun its shadow row: caught first.
 TEST(BoundaryDeath, StashEntryPastItsFlushSizeCaught) {

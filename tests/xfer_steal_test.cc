@@ -3,6 +3,7 @@
 // them the thief still holds goes home when its bin drains or flushes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -137,6 +138,50 @@ TEST_F(XferStealMT, StolenObjectsGoHomeOnFlushAndExit) {
   thief.join();
   EXPECT_TRUE(a.backlog_waiting());
   EXPECT_TRUE(HeapOk({}));
+}
+
+// With no backlog to steal, a thread about to carve reuses its own outgoing
+// frees of the class, still in its stash (stash_take): nothing is carved, the
+// objects keep their owner, and they go home when freed and flushed. (A class
+// no other test here uses, so no other shard's xfer has a backlog of it.)
+TEST_F(XferStealMT, OwnStashServesTheClassBeforeCarving) {
+  constexpr size_t kStashSize = 192;
+  const uint32_t sc = hz3::size_to_class(kStashSize);
+  std::vector<void*> objs(10);  // under the entry's flush size: they stay stashed
+  ASSERT_LT(objs.size(), hz3::RemoteStash::flush_at(sc));
+  unsigned owner_shard = 0;
+  hz3test::Barrier made(2), done(2);
+  std::thread owner([&] {  // alive throughout, so the frees below are remote
+    for (void*& p : objs) p = hz3_malloc(kStashSize);
+    owner_shard = hz3_debug_current_shard();
+    hz3_debug_flush_thread();
+    made.Wait();
+    done.Wait();
+  });
+  made.Wait();
+  std::thread other([&] {
+    for (void* p : objs) hz3_free(p);
+    hz3_heap_report before;
+    ASSERT_TRUE(HeapOk({}, &before));
+    EXPECT_EQ(before.in_stash, objs.size());
+    void* p = hz3_malloc(kStashSize);
+    EXPECT_EQ(OwnerOf(p), owner_shard) << "a page was carved while the stash held the class";
+    EXPECT_NE(std::find(objs.begin(), objs.end(), p), objs.end());
+    hz3_heap_report r;
+    EXPECT_TRUE(HeapOk({p}, &r));
+    EXPECT_EQ(r.carved, before.carved);
+    EXPECT_EQ(r.in_stash, 0u) << "the entry should have left the stash whole";
+    EXPECT_EQ(r.in_tcache, objs.size() - 1);
+    hz3_free(p);  // remote again: back into the stash
+    hz3_debug_flush_thread();  // the rest of the bin goes home too
+    hz3_heap_report after;
+    EXPECT_TRUE(HeapOk({}, &after));
+    EXPECT_EQ(after.in_tcache, 0u);
+    EXPECT_EQ(after.in_xfer - before.in_xfer, objs.size()) << "home, to the owner's xfer";
+  });
+  other.join();
+  done.Wait();
+  owner.join();
 }
 
 #endif  // HZ3_XFER_STEAL

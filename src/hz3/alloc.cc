@@ -135,7 +135,7 @@ void* alloc_slow(uint32_t sc) {
   if (stock.head) {
     b = carrier_unpack_some(BoxCtx{stock.owner, static_cast<uint16_t>(sc), "stock"}, stock.head, stock.carriers,
                             class_batch(sc), stock);
-  } else if (!shard_refill(tc->shard, sc, class_batch(sc), UINT32_MAX, b, &stock)) {
+  } else if (!shard_refill(tc->shard, sc, class_batch(sc), UINT32_MAX, b, tc)) {
     return enomem();
   }
   bin.cap = b.n - 1 > class_cap(sc) ? b.n - 1 : class_cap(sc);

@@ -33,6 +33,7 @@ constexpr int kMaxThreadsShown = 16;
   switch (box) {
     case FlightBox::kXfer: return "xfer";
     case FlightBox::kCentral: return "central";
+    case FlightBox::kStash: return "stash";
     case FlightBox::kPage: return "page";
     case FlightBox::kShard: return "shard";
     case FlightBox::kCache: return "cache";

@@ -15,7 +15,7 @@
 namespace hz3 {
 
 enum class FlightOp : uint8_t { kNone, kPush, kPop, kCarve, kClaim, kRelease, kFlush, kLargeMap, kLargeUnmap, kSteal };
-enum class FlightBox : uint8_t { kNone, kXfer, kCentral, kPage, kShard, kCache, kLarge };
+enum class FlightBox : uint8_t { kNone, kXfer, kCentral, kPage, kShard, kCache, kLarge, kStash };
 
 struct FlightEntry {
   uint64_t tsc = 0;

@@ -5,6 +5,7 @@
 #include "hz3/sched_point.h"
 #include "hz3/shard.h"
 #include "hz3/stash_shadow.h"
+#include "hz3/thread_cache.h"
 
 namespace hz3 {
 
@@ -51,6 +52,32 @@ void stash_push(RemoteStash& s, void* p, uint16_t owner, uint32_t sc) {
   e.newest = p;  // HZ3_FREE_FAILFAST only (remote_stash.h)
   stash_shadow_note(s.shadow, uint32_t(&e - s.e), e.n, p, owner, sc);
   if (++e.n >= RemoteStash::flush_at(sc)) stash_flush_entry(s, e);
+}
+
+uint32_t stash_take(RemoteStash& s, uint32_t sc, uint32_t want, Batch& out, CarrierList& stock) {
+  out = Batch{};
+  // Each owner's entry for sc has one slot (slot_of); only shards ever
+  // claimed can have one. The thread's own shard never does (its frees go
+  // to its bins).
+  StashEntry* best = nullptr;
+  const uint32_t high = shard_high_water();
+  for (uint32_t owner = 0; owner < high; ++owner) {
+    const uint32_t key = RemoteStash::key_of(static_cast<uint16_t>(owner), sc);
+    StashEntry& e = s.e[RemoteStash::slot_of(key)];
+    if (e.key == key && (!best || e.n > best->n)) best = &e;
+  }
+  if (!best) return 0;
+  StashEntry& e = *best;
+  const uint16_t owner = RemoteStash::owner_of(e.key);
+  // Ended and checked as a flush would (stash_flush_entry).
+  carrier_set_count(e.head, e.fill);
+  stash_shadow_verify(s.shadow, uint32_t(&e - s.e), e.n, owner, sc);
+  const BoxCtx ctx{owner, static_cast<uint16_t>(sc), "stash"};
+  flight_note(FlightOp::kPop, FlightBox::kStash, owner, sc, e.head, e.n);
+  out = carrier_unpack_some(ctx, e.head, e.carriers, want, stock);
+  stock.owner = owner;
+  e = StashEntry{};
+  return out.n;
 }
 
 void stash_flush_all(RemoteStash& s) {

@@ -16,6 +16,9 @@
 
 namespace hz3 {
 
+struct Batch;        // mpsc.h
+struct CarrierList;  // carrier.h
+
 struct NoNewest {  // lanes without the record: writes are dropped, nothing is ever found
   NoNewest& operator=(const void*) { return *this; }
   friend bool operator==(NoNewest, const void*) { return false; }
@@ -65,5 +68,15 @@ void stash_push(RemoteStash& s, void* p, uint16_t owner, uint32_t sc);
 // Out of line: stash_push stays a small leaf on its common path.
 [[gnu::noinline]] void stash_flush_entry(RemoteStash& s, StashEntry& e);
 void stash_flush_all(RemoteStash& s);
+
+// The thread's own outgoing frees of class sc, reused before a fresh page
+// (shard_refill, HZ3_XFER_STEAL, after the xfer steal found no backlog): the
+// entry of that class holding the most objects, whatever its owner, is taken
+// out of the stash and unpacked like a stolen backlog, at least `want`
+// objects into `out` (tail known) and the other carriers into `stock` (empty
+// on entry; its owner becomes the entry's). Its objects keep their owner and
+// go home as a steal's do (xfer_steal.h). Returns out.n, 0 when no entry of
+// the class holds anything.
+uint32_t stash_take(RemoteStash& s, uint32_t sc, uint32_t want, Batch& out, CarrierList& stock);
 
 }  // namespace hz3

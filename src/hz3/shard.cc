@@ -167,7 +167,8 @@ void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint
 }
 
 uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out,
-                      CarrierList* stock) {
+                      ThreadCache* tc) {
+  CarrierList* stock = tc ? &tc->stock[sc] : nullptr;
   Shard& s = shard_at(shard);
   OwnerExclPopGuard pop_guard(s.excl.mutex());
   out = Batch{};
@@ -199,10 +200,12 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
     }
   }
   // Nothing of its own: another owner's idle backlog before a fresh page
-  // (xfer_steal.h). Only for a thread cache's refill (it has a stock), the
-  // one place foreign objects are allowed.
+  // (xfer_steal.h), else the thread's own outgoing frees of the class, still
+  // in its stash (remote_stash.h). Only for a thread cache's refill, the one
+  // place foreign objects are allowed.
   if constexpr (kXferSteal) {
-    if (out.n == 0 && stock && xfer_steal(shard, sc, want, out, *stock)) return out.n;
+    if (out.n == 0 && tc && xfer_steal(shard, sc, want, out, *stock)) return out.n;
+    if (out.n == 0 && tc && stash_take(tc->stash, sc, want, out, *stock)) return out.n;
   }
   if (out.n == 0) {
     OwnerExclCarveGuard carve_guard(s.excl.mutex());

@@ -22,6 +22,8 @@
 
 namespace hz3 {
 
+struct ThreadCache;  // thread_cache.h
+
 inline constexpr uint16_t kNoShard = 0xffff;
 
 struct CarveCursor {
@@ -66,19 +68,20 @@ uint32_t shard_sharers(uint16_t s);
 // head..tail is a list of n carriers (carrier.h), not of n objects.
 void push_remote_list(uint16_t owner, uint32_t sc, void* head, void* tail, uint32_t n);
 void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint32_t n);
-// Owner refill: xfer, then central, then (with a stock) a steal, then fresh
-// objects carved from a page.
+// Owner refill: xfer, then central, then (for a thread cache) a steal or the
+// thread's own stash, then fresh objects carved from a page.
 // At least `want` objects when there are that many, up to `limit` when a box
 // can hand a whole list over without walking it (out.tail may then be null;
 // xfer's part may round up to whole carriers when limit is below one).
-// With `stock` (a thread cache's refill), the carriers xfer hands over beyond
-// the first `want` objects are not unpacked but left in *stock (empty on
-// entry) for later refills; and when the shard has nothing, another owner's
-// xfer backlog is taken before carving (xfer_steal.h), so `out` and the
-// stock may then hold that owner's objects (stock->owner says whose).
+// With `tc` (a thread cache's refill), the carriers xfer hands over beyond
+// the first `want` objects are not unpacked but left in tc's stock of sc
+// (empty on entry) for later refills; and when the shard has nothing,
+// another owner's xfer backlog (xfer_steal.h), else tc's stash entry of the
+// class (stash_take), is taken before carving, so `out` and the stock may
+// then hold another owner's objects (the stock's owner says whose).
 // Returns the number of objects in `out` (0 only when the OS is out of memory).
 uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out,
-                      CarrierList* stock = nullptr);
+                      ThreadCache* tc = nullptr);
 
 // Schedule build only, heap empty (sched::heap_reset): every shard as new,
 // and no shard ever claimed, so a run does not depend on the ones before it.
