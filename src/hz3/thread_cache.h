@@ -1,9 +1,9 @@
 // ThreadCache: per-thread bins of free objects, the carriers it has taken
 // but not unpacked (the stock), and its remote stash. Bins and stock hold
-// the thread's own shard's objects, and after a steal (xfer_steal.h) some of
-// another owner's, which leave as remote frees (bin_take_own). The fast path
-// (malloc/free hitting a bin) touches only this thread's bins: no locks, no
-// ordered atomics, no checks.
+// the thread's own shard's objects, and after a steal (xfer_steal.h) or a
+// stash take (remote_stash.h) some of another owner's, which leave as remote
+// frees (bin_take_own). The fast path (malloc/free hitting a bin) touches
+// only this thread's bins: no locks, no ordered atomics, no checks.
 //
 // Every thread starts pointing at a shared, immutable empty cache (kNoShard,
 // all bins empty), so the fast path needs no "initialized?" test: the first
