@@ -737,6 +737,21 @@ TEST(BoundaryDeath, BinListShorterThanItsCount) {
       "hz3: FAILFAST list_short where=bin shard=[0-9]+ sc=" + std::to_string(sc) + " ptr=0x0 count=5");
 }
 
+// The same at the other end: a flush walks the bin for its count (bin_take_own).
+TEST(BoundaryDeath, BinListShorterThanItsCountCaughtAtFlush) {
+  const size_t kSize = 208;
+  const uint32_t sc = size_to_class(kSize);
+  hz3_free(hz3_malloc(kSize));  // sets the thread up
+  EXPECT_DEATH(
+      {
+        set_next(t_cache->bins[sc].head, nullptr);  // the list: one node
+        t_cache->bins[sc].count = 5;
+        hz3_debug_flush_thread();
+      },
+      "hz3: FAILFAST list_short where=bin shard=[0-9]+ sc=" + std::to_string(sc) +
+          " ptr=0x0 count=5 ended_after=1 \\(the bin's list ended before its count\\)");
+}
+
 TEST(BoundaryDeath, ForeignNodeInBinCaughtWhenHandedOut) {
   const size_t kSize = 208;
   const uint32_t sc = size_to_class(kSize);

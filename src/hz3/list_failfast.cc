@@ -16,6 +16,11 @@ namespace hz3 {
            LineBuf().str(" reason=").str(why ? why : "object_ok_disagrees").kv("count", b.count));
 }
 
+[[noreturn]] HZ3_COLD void bin_short_fail(const ThreadCache* tc, uint32_t sc, uint32_t count, uint32_t ended_after) {
+  failfast("list_short", "bin", tc->shard, static_cast<int>(sc), nullptr,
+           LineBuf().kv("count", count).kv("ended_after", ended_after).str(" (the bin's list ended before its count)"));
+}
+
 void list_check(const BoxCtx& ctx, const void* head, const void* tail, uint32_t n) {
   // A null tail is legal in a non-empty batch (a box handed a whole list over
   // without walking it): the count and the null end are then what is checked.

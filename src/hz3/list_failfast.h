@@ -126,6 +126,10 @@ HZ3_ALWAYS_INLINE bool segment_object_ok(const void* p) {
 // report is out of line and cold, and finds the bin again from t_cache:
 // passing the cache and bin kept more registers live across malloc's checks.
 [[noreturn]] void bin_pop_fail(void* p, uint32_t sc);
+// A bin's list that ends after `ended_after` of its `count` nodes when a
+// drain or flush walks it (bin_take_own): a double free or a write after
+// free broke it.
+[[noreturn]] void bin_short_fail(const ThreadCache* tc, uint32_t sc, uint32_t count, uint32_t ended_after);
 HZ3_ALWAYS_INLINE void bin_pop_check(const ThreadCache* tc, const Bin& b, void* p, uint32_t sc) {
   // A bin may hold another owner's objects after a steal (xfer_steal.h).
   const int owner = kXferSteal ? -1 : tc->shard;

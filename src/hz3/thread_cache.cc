@@ -5,6 +5,7 @@
 #include <atomic>
 #include <new>
 
+#include "hz3/list_failfast.h"
 #include "hz3/meta_arena.h"
 #include "hz3/mutex.h"
 #include "hz3/shard.h"
@@ -124,7 +125,7 @@ void bin_drain(ThreadCache* tc, uint32_t sc) {
 Batch bin_take_own(ThreadCache* tc, uint32_t sc, void*& list, uint32_t n) {
   Batch own;
   if (!n) return own;
-  if constexpr (!kXferSteal) {  // every object is the thread's own
+  if constexpr (!kXferSteal && !kListFailfast) {  // every object is the thread's own
     own.head = list;
     own.tail = split_prefix(list, n, &list);
     own.n = n;
@@ -132,12 +133,17 @@ Batch bin_take_own(ThreadCache* tc, uint32_t sc, void*& list, uint32_t n) {
   }
   void* p = list;
   for (uint32_t i = 0; i < n; ++i) {
+    // Fail-fast lanes: a list shorter than its count is reported here, before
+    // its end is read (the boundary check after this walk would come too late).
+    if constexpr (kListFailfast) {
+      if (HZ3_UNLIKELY(!p)) bin_short_fail(tc, sc, n, i);
+    }
     void* next = next_of(p);
-    const uint16_t owner = segment_of(p)->owner;
+    const uint16_t owner = kXferSteal ? segment_of(p)->owner : tc->shard;
     if (owner == tc->shard) {
       batch_push_back(own, p);
     } else {
-      stash_push(tc->stash, p, owner, sc);  // a stolen object (xfer_steal.h) goes home
+      stash_push(tc->stash, p, owner, sc);  // another owner's (a steal or a stash take) goes home
     }
     p = next;
   }
