@@ -25,10 +25,11 @@ constexpr size_t kSize = 128;
 [[maybe_unused]] unsigned OwnerOf(const void* p) { return hz3::segment_of(p)->owner; }
 
 // Thread A allocates n objects of `size` and stays alive, parked, until
-// released; another thread frees them all (remote: they wait in A's xfer).
+// released; another thread frees them all (remote: they wait in A's xfer),
+// unless `free_them` is false (the test frees them itself).
 class IdleOwner {
  public:
-  explicit IdleOwner(size_t n, size_t size = kSize) : objs_(n), size_(size) {
+  explicit IdleOwner(size_t n, size_t size = kSize, bool free_them = true) : objs_(n), size_(size) {
     owner_ = std::thread([this] {
       for (void*& p : objs_) p = hz3_malloc(size_);
       shard_ = hz3_debug_current_shard();
@@ -37,6 +38,7 @@ class IdleOwner {
       release_.Wait();
     });
     ready_.Wait();
+    if (!free_them) return;
     std::thread freer([this] {
       for (void* p : objs_) hz3_free(p);
       hz3_debug_flush_thread();
@@ -48,6 +50,7 @@ class IdleOwner {
     owner_.join();
   }
   unsigned shard() const { return shard_; }
+  const std::vector<void*>& objs() const { return objs_; }
   bool backlog_waiting() const {
     return hz3::shard_at(static_cast<uint16_t>(shard_)).xfer[hz3::size_to_class(size_)].pending();
   }
@@ -147,25 +150,16 @@ TEST_F(XferStealMT, StolenObjectsGoHomeOnFlushAndExit) {
 TEST_F(XferStealMT, OwnStashServesTheClassBeforeCarving) {
   constexpr size_t kStashSize = 192;
   const uint32_t sc = hz3::size_to_class(kStashSize);
-  std::vector<void*> objs(10);  // under the entry's flush size: they stay stashed
-  ASSERT_LT(objs.size(), hz3::RemoteStash::flush_at(sc));
-  unsigned owner_shard = 0;
-  hz3test::Barrier made(2), done(2);
-  std::thread owner([&] {  // alive throughout, so the frees below are remote
-    for (void*& p : objs) p = hz3_malloc(kStashSize);
-    owner_shard = hz3_debug_current_shard();
-    hz3_debug_flush_thread();
-    made.Wait();
-    done.Wait();
-  });
-  made.Wait();
+  IdleOwner a(10, kStashSize, /*free_them=*/false);  // alive throughout: the frees below are remote
+  const std::vector<void*>& objs = a.objs();
+  ASSERT_LT(objs.size(), hz3::RemoteStash::flush_at(sc)) << "they must stay stashed";
   std::thread other([&] {
     for (void* p : objs) hz3_free(p);
     hz3_heap_report before;
     ASSERT_TRUE(HeapOk({}, &before));
     EXPECT_EQ(before.in_stash, objs.size());
     void* p = hz3_malloc(kStashSize);
-    EXPECT_EQ(OwnerOf(p), owner_shard) << "a page was carved while the stash held the class";
+    EXPECT_EQ(OwnerOf(p), a.shard()) << "a page was carved while the stash held the class";
     EXPECT_NE(std::find(objs.begin(), objs.end(), p), objs.end());
     hz3_heap_report r;
     EXPECT_TRUE(HeapOk({p}, &r));
@@ -180,8 +174,6 @@ TEST_F(XferStealMT, OwnStashServesTheClassBeforeCarving) {
     EXPECT_EQ(after.in_xfer - before.in_xfer, objs.size()) << "home, to the owner's xfer";
   });
   other.join();
-  done.Wait();
-  owner.join();
 }
 
 #endif  // HZ3_XFER_STEAL
