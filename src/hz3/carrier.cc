@@ -38,6 +38,7 @@ Batch carrier_unpack_some(const BoxCtx& ctx, void* head, uint32_t carriers, uint
   Batch out;
   rest.head = nullptr;
   rest.carriers = 0;
+  rest.owner = ctx.shard;
   if (!carriers) return out;
   [[maybe_unused]] PageView v;
   out.head = head;

@@ -73,15 +73,15 @@ Batch carrier_unpack(const BoxCtx& ctx, void* head, uint32_t carriers);
 struct CarrierList {
   void* head = nullptr;
   uint32_t carriers = 0;
-  // The shard whose objects these are: written by whoever fills the list
-  // (a thread's own xfer, or another owner's through a steal: xfer_steal.h);
-  // carrier_unpack_some leaves it alone.
+  // The shard whose objects these are: the box's shard of whoever filled the
+  // list (a thread's own xfer, another owner's through a steal: xfer_steal.h,
+  // or a stash entry: remote_stash.h), set by carrier_unpack_some.
   uint16_t owner = 0;
 };
 
 // As carrier_unpack, but stops once it has at least `want` objects: `rest`'s
 // head and count become the carriers not unpacked (empty when the list ran
-// out); its owner is not touched. The next
+// out); its owner becomes ctx.shard, whose objects they are. The next
 // carrier's line is prefetched as this one is read, so when the rest is
 // unpacked later, a batch of mallocs after, its first miss is already paid.
 Batch carrier_unpack_some(const BoxCtx& ctx, void* head, uint32_t carriers, uint32_t want, CarrierList& rest);

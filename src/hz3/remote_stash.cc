@@ -75,7 +75,6 @@ uint32_t stash_take(RemoteStash& s, uint32_t sc, uint32_t want, Batch& out, Carr
   const BoxCtx ctx{owner, static_cast<uint16_t>(sc), "stash"};
   flight_note(FlightOp::kPop, FlightBox::kStash, owner, sc, e.head, e.n);
   out = carrier_unpack_some(ctx, e.head, e.carriers, want, stock);
-  stock.owner = owner;
   e = StashEntry{};
   return out.n;
 }

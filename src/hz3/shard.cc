@@ -187,7 +187,6 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
       flight_note(FlightOp::kPop, FlightBox::kXfer, shard, sc, part.head, carriers);
       out = stock ? carrier_unpack_some(ctx, part.head, carriers, want, *stock)
                   : carrier_unpack(ctx, part.head, carriers);
-      if (stock) stock->owner = shard;
     }
   }
   if (out.n < want && s.central[sc].pending()) {

@@ -19,7 +19,6 @@ uint32_t xfer_steal(uint16_t thief, uint32_t sc, uint32_t want, Batch& out, Carr
     if (!carriers) continue;
     flight_note(FlightOp::kSteal, FlightBox::kXfer, owner, sc, got.head, carriers);
     out = carrier_unpack_some(ctx, got.head, carriers, want, stock);
-    stock.owner = owner;
     return out.n;
   }
   return 0;
