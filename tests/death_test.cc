@@ -752,6 +752,23 @@ TEST(BoundaryDeath, BinListShorterThanItsCountCaughtAtFlush) {
           " ptr=0x0 count=5 ended_after=1 \\(the bin's list ended before its count\\)");
 }
 
+// A link overwritten with user data (a write after free): the walk names
+// the node before it reads the node's link or, after a steal, its segment's
+// owner; either read would fault on this pointer.
+TEST(BoundaryDeath, BinLinkOverwrittenCaughtAtFlush) {
+  const size_t kSize = 208;
+  const uint32_t sc = size_to_class(kSize);
+  hz3_free(hz3_malloc(kSize));  // sets the thread up
+  EXPECT_DEATH(
+      {
+        set_next(t_cache->bins[sc].head, reinterpret_cast<void*>(uintptr_t{0x4141414141414140}));
+        t_cache->bins[sc].count = 5;
+        hz3_debug_flush_thread();
+      },
+      "hz3: FAILFAST list_bad_node where=bin shard=[0-9]+ sc=" + std::to_string(sc) +
+          " ptr=0x4141414141414140 reason=not_ours index=1 count=5 \\(found walking the bin\\)");
+}
+
 TEST(BoundaryDeath, ForeignNodeInBinCaughtWhenHandedOut) {
   const size_t kSize = 208;
   const uint32_t sc = size_to_class(kSize);

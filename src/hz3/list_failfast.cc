@@ -16,9 +16,13 @@ namespace hz3 {
            LineBuf().str(" reason=").str(why ? why : "object_ok_disagrees").kv("count", b.count));
 }
 
-[[noreturn]] HZ3_COLD void bin_short_fail(const ThreadCache* tc, uint32_t sc, uint32_t count, uint32_t ended_after) {
-  failfast("list_short", "bin", tc->shard, static_cast<int>(sc), nullptr,
-           LineBuf().kv("count", count).kv("ended_after", ended_after).str(" (the bin's list ended before its count)"));
+[[noreturn]] HZ3_COLD void bin_walk_fail(const ThreadCache* tc, uint32_t sc, const void* p, const char* why,
+                                        uint32_t count, uint32_t i) {
+  if (!p)
+    failfast("list_short", "bin", tc->shard, static_cast<int>(sc), nullptr,
+             LineBuf().kv("count", count).kv("ended_after", i).str(" (the bin's list ended before its count)"));
+  failfast("list_bad_node", "bin", tc->shard, static_cast<int>(sc), p,
+           LineBuf().str(" reason=").str(why).kv("index", i).kv("count", count).str(" (found walking the bin)"));
 }
 
 void list_check(const BoxCtx& ctx, const void* head, const void* tail, uint32_t n) {

@@ -126,10 +126,19 @@ HZ3_ALWAYS_INLINE bool segment_object_ok(const void* p) {
 // report is out of line and cold, and finds the bin again from t_cache:
 // passing the cache and bin kept more registers live across malloc's checks.
 [[noreturn]] void bin_pop_fail(void* p, uint32_t sc);
-// A bin's list that ends after `ended_after` of its `count` nodes when a
-// drain or flush walks it (bin_take_own): a double free or a write after
-// free broke it.
-[[noreturn]] void bin_short_fail(const ThreadCache* tc, uint32_t sc, uint32_t count, uint32_t ended_after);
+// A drain or flush walks a bin for its count (bin_take_own) and reads each
+// node's link and, after a steal, its segment's owner. A double free or a
+// write after free can leave a link null (the list ends before its count) or
+// pointing anywhere, so each node is checked before a word of it or of its
+// segment is read, the page-level checks redone only when the page changes.
+// `i` is the node's place in the walk.
+[[noreturn]] void bin_walk_fail(const ThreadCache* tc, uint32_t sc, const void* p, const char* why, uint32_t count,
+                                uint32_t i);
+HZ3_ALWAYS_INLINE void bin_walk_check(const ThreadCache* tc, uint32_t sc, const void* p, uint32_t count, uint32_t i,
+                                      PageView& v) {
+  if (const char* why = object_defect(p, kXferSteal ? -1 : tc->shard, static_cast<int>(sc), v))
+    bin_walk_fail(tc, sc, p, why, count, i);
+}
 HZ3_ALWAYS_INLINE void bin_pop_check(const ThreadCache* tc, const Bin& b, void* p, uint32_t sc) {
   // A bin may hold another owner's objects after a steal (xfer_steal.h).
   const int owner = kXferSteal ? -1 : tc->shard;

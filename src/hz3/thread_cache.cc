@@ -132,12 +132,11 @@ Batch bin_take_own(ThreadCache* tc, uint32_t sc, void*& list, uint32_t n) {
     return own;
   }
   void* p = list;
+  [[maybe_unused]] PageView v;
   for (uint32_t i = 0; i < n; ++i) {
-    // Fail-fast lanes: a list shorter than its count is reported here, before
-    // its end is read (the boundary check after this walk would come too late).
-    if constexpr (kListFailfast) {
-      if (HZ3_UNLIKELY(!p)) bin_short_fail(tc, sc, n, i);
-    }
+    // Fail-fast lanes: a broken link is reported here, before the node is
+    // read; the boundary check after this walk would come too late.
+    if constexpr (kListFailfast) bin_walk_check(tc, sc, p, n, i, v);
     void* next = next_of(p);
     const uint16_t owner = kXferSteal ? segment_of(p)->owner : tc->shard;
     if (owner == tc->shard) {
