@@ -24,6 +24,7 @@
 #include "hz3/shard.h"
 #include "hz3/size_class.h"
 #include "hz3/thread_cache.h"
+#include "hz3/xfer_steal.h"
 #include "test_util.h"
 
 using namespace hz3;
@@ -921,6 +922,34 @@ TEST(BoundaryDeath, DoubleFreeReachingCentralCaughtByShadow) {
         hz3_debug_flush_thread();  // second push into central
       },
       "hz3: FAILFAST s86_duplicate where=central shard=[0-9]+ sc=" + std::to_string(size_to_class(112)) + " ptr=" HEX);
+}
+#endif
+
+#if HZ3_S86_CENTRAL_SHADOW && HZ3_XFER_STEAL
+// An idle owner's mutex central is stolen by a thread with nothing of its own
+// (xfer_steal.h), with the checks of the owner's own pop: a link written
+// after free is named there, where=steal.
+TEST(BoundaryDeath, StolenCentralListCheckedByShadow) {
+  constexpr size_t kSize = 96;  // a class no other death test uses
+  const uint32_t sc = size_to_class(kSize);
+  EXPECT_DEATH(
+      {
+        std::vector<void*> objs(2 * kStealMinCarriers * class_batch(sc));
+        hz3test::Barrier freed(2);
+        hz3test::Barrier never(2);
+        std::thread owner([&] {  // stays alive: its shard is not released
+          for (void*& p : objs) p = hz3_malloc(kSize);
+          for (void* p : objs) hz3_free(p);
+          hz3_debug_flush_thread();  // all of them in its central now
+          freed.Wait();
+          never.Wait();
+        });
+        freed.Wait();
+        void* p = objs[objs.size() / 2];
+        *static_cast<void**>(p) = p;  // a write after free: no link points at its own node
+        (void)hz3_malloc(kSize);
+      },
+      "hz3: FAILFAST s86_next_rewritten where=steal shard=[0-9]+ sc=" + std::to_string(sc) + " ptr=" HEX);
 }
 #endif
 

@@ -73,8 +73,8 @@ TEST_F(XferStealMT, IdleOwnersBacklogServesAnotherThreadBeforeCarving) {
   IdleOwner a(2000);
   hz3_heap_report before;
   ASSERT_TRUE(HeapOk({}, &before));
-  // The mutex xfer holds 8 batches and overflows the rest into central,
-  // which is not stolen: what xfer holds is still far more than 300.
+  // The mutex xfer holds 8 batches and overflows the rest into central: what
+  // xfer holds is still far more than 300.
   ASSERT_GE(before.in_xfer + before.in_central, 2000u);
   ASSERT_GE(before.in_xfer, 600u);
   std::thread thief([&] {
@@ -94,6 +94,39 @@ TEST_F(XferStealMT, IdleOwnersBacklogServesAnotherThreadBeforeCarving) {
   hz3_heap_report after;
   EXPECT_TRUE(HeapOk({}, &after));  // boxes hold only their own shard's objects
   EXPECT_EQ(after.carved, before.carved);
+}
+
+// The whole backlog serves before a page is carved. With the mutex forms
+// most of it overflowed from xfer into the owner's central, which is then
+// stolen too (xfer_steal.h); lock-free, it is all in xfer.
+TEST_F(XferStealMT, WholeBacklogServesBeforeCarving) {
+  constexpr size_t kWholeSize = 112;  // a class no other test here uses
+  constexpr size_t kN = 2000;
+  IdleOwner a(kN, kWholeSize);
+  hz3_heap_report before;
+  ASSERT_TRUE(HeapOk({}, &before));
+  // The heap report counts every class; the test's threads left a few
+  // objects of others in the boxes.
+  const size_t boxed = before.in_xfer + before.in_central;
+  ASSERT_GE(boxed, kN);
+  if (!hz3::kCentralLockFree) ASSERT_GT(before.in_central, 0u) << "expected the mutex xfer to overflow";
+  std::thread thief([&] {
+    std::vector<void*> got(kN);
+    for (void*& p : got) p = hz3_malloc(kWholeSize);
+    size_t foreign = 0;
+    for (void* p : got) foreign += OwnerOf(p) == a.shard();
+    EXPECT_EQ(foreign, kN) << "a page was carved while the owner's backlog still held objects";
+    hz3_heap_report r;
+    EXPECT_TRUE(HeapOk(got, &r));
+    EXPECT_EQ(r.carved, before.carved);
+    EXPECT_LE(r.in_xfer + r.in_central, boxed - kN);
+    for (void* p : got) hz3_free(p);  // remote: home to their owner
+  });
+  thief.join();
+  hz3_heap_report after;
+  EXPECT_TRUE(HeapOk({}, &after));
+  EXPECT_EQ(after.carved, before.carved);
+  EXPECT_GE(after.in_xfer + after.in_central, kN) << "home, to the owner's boxes";
 }
 
 // A backlog under kStealMinCarriers is left to its owner: the other thread
@@ -182,20 +215,23 @@ TEST_F(XferStealMT, OwnStashServesTheClassBeforeCarving) {
 // list in order, the others go to their owners' stash entries. Built here
 // from a list of three own and two foreign objects.
 TEST(XferStealBin, TakeOwnKeepsOwnAndStashesForeign) {
+  // A class no other test here uses: their backlogs, left in the boxes of
+  // shards now released, would be stolen by the mallocs below.
+  constexpr size_t kTakeSize = 80;
   hz3_debug_flush_thread();
-  const uint32_t sc = hz3::size_to_class(kSize);
+  const uint32_t sc = hz3::size_to_class(kTakeSize);
   void* foreign[2];
   unsigned other = 0;
   hz3test::Barrier made(2), done(2);
   std::thread owner([&] {  // alive until the end, so its objects stay foreign
-    for (void*& p : foreign) p = hz3_malloc(kSize);
+    for (void*& p : foreign) p = hz3_malloc(kTakeSize);
     other = hz3_debug_current_shard();
     made.Wait();
     done.Wait();
   });
   made.Wait();
   void* own[3];
-  for (void*& p : own) p = hz3_malloc(kSize);
+  for (void*& p : own) p = hz3_malloc(kTakeSize);
   void* order[5] = {own[0], foreign[0], own[1], foreign[1], own[2]};
   for (int i = 0; i < 4; ++i) hz3::set_next(order[i], order[i + 1]);
   hz3::set_next(order[4], nullptr);

@@ -25,6 +25,15 @@ namespace hz3 {
            LineBuf().str(" reason=").str(why).kv("index", i).kv("count", count).str(" (found walking the bin)"));
 }
 
+void refill_check(const BoxCtx& ctx, const Batch& b) {
+  if (b.tail) {
+    list_check(ctx, b.head, b.tail, b.n);
+  } else if (const char* why = object_defect(b.head, ctx.shard, ctx.sc)) {
+    failfast("list_bad_node", ctx.where, ctx.shard, ctx.sc, b.head,
+             LineBuf().str(" reason=").str(why).kv("index", 0).kv("n", b.n));
+  }
+}
+
 void list_check(const BoxCtx& ctx, const void* head, const void* tail, uint32_t n) {
   // A null tail is legal in a non-empty batch (a box handed a whole list over
   // without walking it): the count and the null end are then what is checked.

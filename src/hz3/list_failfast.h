@@ -21,6 +21,13 @@ namespace hz3 {
 // Aborts with a FAILFAST line naming the first violation; O(n).
 void list_check(const BoxCtx& ctx, const void* head, const void* tail, uint32_t n);
 
+// A central list a refill takes (the owner's, or a steal's): a walked list
+// (tail known) is checked whole, its nodes are warm. A list handed over
+// unwalked is checked here at its head only; the rest node by node as the
+// bin hands them out (bin_pop_check), so the check does not bring back the
+// cold walk the handover avoids.
+void refill_check(const BoxCtx& ctx, const Batch& b);
+
 // One page's metadata as the checks see it. The nodes of a batch come from a
 // few pages, so list_check keeps the last page's view and redoes only the
 // per-object checks for the next node on the same page.

@@ -54,6 +54,13 @@ concept MpscBox = requires(B& box, const BoxCtx& ctx, void* p, uint32_t n, Batch
   { box.fork_unlock() } -> std::same_as<void>;
 };
 
+// A box any thread may also empty whole, when it holds at least `min` nodes
+// (xfer_steal.h): the consumer's own pop stays single.
+template <class B>
+concept StealableBox = requires(B& box, const BoxCtx& ctx, uint32_t min, Batch& out) {
+  { box.steal(ctx, min, out) } -> std::same_as<uint32_t>;
+};
+
 // Walk a null-terminated list, stopping when the visitor says so.
 inline bool walk_null_terminated(void* p, NodeVisitor visit, void* arg) {
   while (p) {

@@ -68,6 +68,22 @@ class alignas(kCacheLine) MutexList {
     return n;
   }
 
+  // Any thread (xfer_steal.h): the whole list when it holds at least `min`
+  // nodes (min >= 1), else nothing. out.head..(tail unknown) with out.n
+  // nodes, as the lock-free form's steal; returns out.n.
+  uint32_t steal(const BoxCtx& ctx, uint32_t min, Batch& out) {
+    out = Batch{};
+    if (n_.load(std::memory_order_relaxed) < min) return 0;  // a hint: saves the lock
+    LockGuard g(mu_);
+    const uint32_t have = n_.load(std::memory_order_relaxed);
+    if (have < min) return 0;
+    if constexpr (kShadow) shadow_on_pop(ctx, head_, have);
+    out = Batch{head_, nullptr, have};
+    head_ = nullptr;
+    n_.store(0, std::memory_order_relaxed);
+    return have;
+  }
+
   // Read without the lock: a hint that saves locking an empty box.
   bool pending() const {
     HZ3_SCHED_POINT("box", "pending", &n_);

@@ -153,19 +153,6 @@ void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint
   shard_at(shard).central[sc].push(ctx, head, tail, n);
 }
 
-// A walked list (tail known) is checked whole: its nodes are warm. A list
-// handed over unwalked is checked here at its head only; the rest node by
-// node as the bin hands them out (bin_pop_check), so the check does not
-// bring back the cold walk the handover avoids.
-[[maybe_unused]] static void refill_check(const BoxCtx& ctx, const Batch& b) {
-  if (b.tail) {
-    list_check(ctx, b.head, b.tail, b.n);
-  } else if (const char* why = object_defect(b.head, ctx.shard, ctx.sc)) {
-    failfast("list_bad_node", ctx.where, ctx.shard, ctx.sc, b.head,
-             LineBuf().str(" reason=").str(why).kv("index", 0).kv("n", b.n));
-  }
-}
-
 uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out,
                       ThreadCache* tc) {
   CarrierList* stock = tc ? &tc->stock[sc] : nullptr;

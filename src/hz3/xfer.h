@@ -23,10 +23,6 @@ using XferBox = std::conditional_t<kXferLockFree, XferMpsc, XferMutex>;
 static_assert(MpscBox<XferMpsc> && MpscBox<XferMutex>);
 
 // Both forms also let any thread take a whole backlog (xfer_steal.h).
-template <class B>
-concept StealableBox = requires(B& box, const BoxCtx& ctx, uint32_t min, Batch& out) {
-  { box.steal(ctx, min, out) } -> std::same_as<uint32_t>;
-};
 static_assert(StealableBox<XferMpsc> && StealableBox<XferMutex>);
 
 }  // namespace hz3

@@ -21,6 +21,9 @@
 // every slot under the lock in the mutex form). It never touches the
 // consumer's private list, so the owner's pop stays single-consumer; the
 // carriers are checked as any refill's are (fail-fast lanes), naming "steal".
+// The mutex xfer holds 8 batches and overflows the rest into central, so in
+// the lanes with a mutex central (any number of consumers) an owner's central
+// is stolen too, after every xfer, the same way (MutexList::steal).
 #pragma once
 #include <cstdint>
 
@@ -38,7 +41,10 @@ inline constexpr uint32_t kStealMinCarriers = 4;
 // turn (only shards ever claimed) and take the first backlog of at least
 // kStealMinCarriers. Unpacks at least `want` objects into `out` (tail known)
 // and leaves the other carriers in `stock` (empty on entry; its owner becomes
-// the victim). Returns out.n, 0 when no backlog was found.
+// the victim). With a mutex central (HZ3_S142_CENTRAL_LOCKFREE=0), when no
+// xfer has one, the first central list of at least kStealMinCarriers batches
+// is taken instead, whole into `out` (tail unknown, as an owner's own central
+// refill), the stock left empty. Returns out.n, 0 when no backlog was found.
 uint32_t xfer_steal(uint16_t thief, uint32_t sc, uint32_t want, Batch& out, CarrierList& stock);
 
 }  // namespace hz3
