@@ -25,12 +25,23 @@ namespace hz3 {
            LineBuf().str(" reason=").str(why).kv("index", i).kv("count", count).str(" (found walking the bin)"));
 }
 
+namespace {
+
+// Node `i` of a box list of n, as an object of the box's owner and class.
+void node_check(const BoxCtx& ctx, const void* p, uint32_t i, uint32_t n, PageView& view) {
+  if (const char* why = object_defect(p, ctx.shard, ctx.sc, view))
+    failfast("list_bad_node", ctx.where, ctx.shard, ctx.sc, p,
+             LineBuf().str(" reason=").str(why).kv("index", i).kv("n", n));
+}
+
+}  // namespace
+
 void refill_check(const BoxCtx& ctx, const Batch& b) {
   if (b.tail) {
     list_check(ctx, b.head, b.tail, b.n);
-  } else if (const char* why = object_defect(b.head, ctx.shard, ctx.sc)) {
-    failfast("list_bad_node", ctx.where, ctx.shard, ctx.sc, b.head,
-             LineBuf().str(" reason=").str(why).kv("index", 0).kv("n", b.n));
+  } else {
+    PageView view;
+    node_check(ctx, b.head, 0, b.n, view);
   }
 }
 
@@ -46,9 +57,7 @@ void list_check(const BoxCtx& ctx, const void* head, const void* tail, uint32_t 
     if (!p)
       failfast("list_short", ctx.where, ctx.shard, ctx.sc, head,
                LineBuf().kv("n", n).kv("ended_after", i));
-    if (const char* why = object_defect(p, ctx.shard, ctx.sc, view))
-      failfast("list_bad_node", ctx.where, ctx.shard, ctx.sc, p,
-               LineBuf().str(" reason=").str(why).kv("index", i).kv("n", n));
+    node_check(ctx, p, i, n, view);
     if (i + 1 < n) p = next_of(const_cast<void*>(p));
   }
   if (tail && p != tail)

@@ -7,21 +7,34 @@
 
 namespace hz3 {
 
+namespace {
+
+// Offers each other claimed shard once to `take`, starting after the thief so
+// thieves spread over the owners instead of all emptying shard 0 first;
+// returns the first nonzero count `take` gives back, 0 when none did.
+template <class Take>
+uint32_t first_victim(uint16_t thief, Take take) {
+  const uint32_t high = shard_high_water();
+  for (uint32_t k = 1; k < high; ++k) {
+    if (uint32_t n = take(static_cast<uint16_t>((thief + k) % high))) return n;
+  }
+  return 0;
+}
+
+}  // namespace
+
 uint32_t xfer_steal(uint16_t thief, uint32_t sc, uint32_t want, Batch& out, CarrierList& stock) {
   out = Batch{};
-  const uint32_t high = shard_high_water();
-  // Start after the thief, so thieves spread over the owners instead of all
-  // emptying shard 0 first.
-  for (uint32_t k = 1; k < high; ++k) {
-    const uint16_t owner = static_cast<uint16_t>((thief + k) % high);
+  const uint32_t got_xfer = first_victim(thief, [&](uint16_t owner) -> uint32_t {
     const BoxCtx ctx{owner, static_cast<uint16_t>(sc), "steal"};
     Batch got;
     uint32_t carriers = shard_at(owner).xfer[sc].steal(ctx, kStealMinCarriers, got);
-    if (!carriers) continue;
+    if (!carriers) return 0;
     flight_note(FlightOp::kSteal, FlightBox::kXfer, owner, sc, got.head, carriers);
     out = carrier_unpack_some(ctx, got.head, carriers, want, stock);
     return out.n;
-  }
+  });
+  if (got_xfer) return got_xfer;
   // No xfer backlog: with the mutex forms, an owner's central next. A full
   // mutex xfer overflows there, so most of an idle owner's backlog waits in
   // central (T16 R90: 570 MiB peak RSS without this steal, 340 with it). The
@@ -31,17 +44,15 @@ uint32_t xfer_steal(uint16_t thief, uint32_t sc, uint32_t want, Batch& out, Carr
   // refill is (shard_refill).
   if constexpr (kCentralLockFree) return 0;
   const uint32_t min = kStealMinCarriers * class_batch(sc);
-  for (uint32_t k = 1; k < high; ++k) {
-    const uint16_t owner = static_cast<uint16_t>((thief + k) % high);
+  return first_victim(thief, [&](uint16_t owner) -> uint32_t {
     Shard& s = shard_at(owner);
     const BoxCtx ctx{owner, static_cast<uint16_t>(sc), "steal"};
-    if (!s.central[sc].steal(ctx, min, out)) continue;
+    if (!s.central[sc].steal(ctx, min, out)) return 0;
     flight_note(FlightOp::kSteal, FlightBox::kCentral, owner, sc, out.head, out.n);
     s.central_bytes.fetch_sub(int64_t{out.n} * class_size(sc), std::memory_order_relaxed);
     if constexpr (kListFailfast) refill_check(ctx, out);
     return out.n;
-  }
-  return 0;
+  });
 }
 
 }  // namespace hz3
