@@ -28,7 +28,7 @@ namespace hz3 {
 namespace {
 
 // Node `i` of a box list of n, as an object of the box's owner and class.
-void node_check(const BoxCtx& ctx, const void* p, uint32_t i, uint32_t n, PageView& view) {
+HZ3_ALWAYS_INLINE void node_check(const BoxCtx& ctx, const void* p, uint32_t i, uint32_t n, PageView& view) {
   if (const char* why = object_defect(p, ctx.shard, ctx.sc, view))
     failfast("list_bad_node", ctx.where, ctx.shard, ctx.sc, p,
              LineBuf().str(" reason=").str(why).kv("index", i).kv("n", n));
