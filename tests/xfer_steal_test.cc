@@ -229,6 +229,16 @@ TEST(XferStealBin, TakeOwnKeepsOwnAndStashesForeign) {
     made.Wait();
     done.Wait();
   });
+  // Releases and joins the owner however the test leaves, so a failed ASSERT
+  // below reports instead of destroying a joinable thread.
+  struct Release {
+    hz3test::Barrier& done;
+    std::thread& t;
+    ~Release() {
+      done.Wait();
+      t.join();
+    }
+  } release{done, owner};
   made.Wait();
   void* own[3];
   for (void*& p : own) p = hz3_malloc(kTakeSize);
@@ -270,8 +280,6 @@ TEST(XferStealBin, TakeOwnKeepsOwnAndStashesForeign) {
   } else {
     for (void* p : order) hz3_free(p);  // they were never free: free them now
   }
-  done.Wait();
-  owner.join();
 }
 
 }  // namespace
