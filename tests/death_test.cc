@@ -667,6 +667,14 @@ TEST(BoundaryDeath, CarrierListShorterThanItsCountCaughtOnRefill) {
   EXPECT_DEATH(CorruptCarrierInXferThenRefill(0, nullptr, /*two_batches=*/true),
                CarrierFailLine("carrier_list_short", "xfer", "0x0 carriers=2 ended_after=1"));
 }
+
+// The same link pointed at memory that is not an object of this shard: the
+// second carrier is refused before a word of it is read.
+TEST(BoundaryDeath, CarrierLinkToForeignMemoryCaughtOnRefill) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(CorruptCarrierInXferThenRefill(0, g_fake_node, /*two_batches=*/true),
+               CarrierFailLine("carrier_bad_node", "xfer", HEX " reason=not_ours index=1 carriers=2"));
+}
 #endif
 
 TEST(BoundaryDeath, CorruptedCarrierLinkInXferCaughtOnRefill) {
