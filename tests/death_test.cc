@@ -860,6 +860,49 @@ TEST(BoundaryDeath, StashedCarrierSlotWrittenAfterFreeCaughtWhenTaken) {
 }
 #endif
 
+// The entry's own bookkeeping against its recorded objects: a tail or a
+// carrier count that disagrees is named at the flush, which pushes the list
+// unwalked (PushCheck::kStashShadow). At 16 B each object is a carrier.
+void StashThreeThenBreakEntryThenFlush(bool tail) {
+  const size_t kSize = 16;
+  std::vector<void*> objs(3);
+  hz3test::Barrier allocated(2);
+  hz3test::Barrier done(2);
+  std::thread owner([&] {
+    for (void*& p : objs) p = hz3_malloc(kSize);
+    allocated.Wait();
+    done.Wait();
+  });
+  allocated.Wait();
+  for (void* p : objs) hz3_free(p);
+  const uint16_t owner_shard = segment_of(objs[0])->owner;
+  StashEntry& e = t_cache->stash.e[RemoteStash::slot_of(RemoteStash::key_of(owner_shard, size_to_class(kSize)))];
+  if (e.n != 3) abort();  // not the setup this test is about
+  if (tail)
+    e.tail = objs[1];
+  else
+    e.carriers = 2;
+  hz3_debug_flush_thread();
+  done.Wait();
+  owner.join();
+}
+
+TEST(BoundaryDeath, StashEntryWithWrongTailCaughtAtFlush) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(StashThreeThenBreakEntryThenFlush(/*tail=*/true),
+               "hz3: FAILFAST stash_entry_mismatch where=stash shard=[0-9]+ sc=" + std::to_string(size_to_class(16)) +
+                   " ptr=" HEX " tail=" HEX " carriers=3 n=3 recorded_head=" HEX " recorded_tail=" HEX
+                   " recorded_carriers=3 \\(the entry disagrees with the objects stashed\\)");
+}
+
+TEST(BoundaryDeath, StashEntryWithWrongCarrierCountCaughtAtFlush) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(StashThreeThenBreakEntryThenFlush(/*tail=*/false),
+               "hz3: FAILFAST stash_entry_mismatch where=stash shard=[0-9]+ sc=" + std::to_string(size_to_class(16)) +
+                   " ptr=" HEX " tail=" HEX " carriers=2 n=3 recorded_head=" HEX " recorded_tail=" HEX
+                   " recorded_carriers=3 \\(the entry disagrees with the objects stashed\\)");
+}
+
 // An entry that missed its flush would overrun its shadow row: caught first.
 TEST(BoundaryDeath, StashEntryPastItsFlushSizeCaught) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");

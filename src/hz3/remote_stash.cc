@@ -15,8 +15,8 @@ void stash_flush_entry(RemoteStash& s, StashEntry& e) {
     const uint32_t sc = RemoteStash::sc_of(e.key);
     carrier_set_count(e.head, e.fill);
     HZ3_SCHED_POINT_N("stash", "flush", e.head, e.n);
-    stash_shadow_verify(s.shadow, uint32_t(&e - s.e), e.n, owner, sc);
-    push_remote_list(owner, sc, e.head, e.tail, e.carriers);
+    stash_shadow_verify(s.shadow, uint32_t(&e - s.e), e, owner, sc);
+    push_remote_list(owner, sc, e.head, e.tail, e.carriers, PushCheck::kStashShadow);
   }
   e = StashEntry{};
 }
@@ -71,7 +71,7 @@ uint32_t stash_take(RemoteStash& s, uint32_t sc, uint32_t want, Batch& out, Carr
   const uint16_t owner = RemoteStash::owner_of(e.key);
   // Ended and checked as a flush would (stash_flush_entry).
   carrier_set_count(e.head, e.fill);
-  stash_shadow_verify(s.shadow, uint32_t(&e - s.e), e.n, owner, sc);
+  stash_shadow_verify(s.shadow, uint32_t(&e - s.e), e, owner, sc);
   const BoxCtx ctx{owner, static_cast<uint16_t>(sc), "stash"};
   flight_note(FlightOp::kPop, FlightBox::kStash, owner, sc, e.head, e.n);
   out = carrier_unpack_some(ctx, e.head, e.carriers, want, stock);

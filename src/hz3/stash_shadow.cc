@@ -17,12 +17,19 @@ void stash_shadow_overfull(uint32_t slot, uint32_t i, const void* p, uint16_t ow
                .str(" (an entry went past its flush size)"));
 }
 
-void stash_shadow_verify(const StashShadow* sh, uint32_t slot, uint32_t n, uint16_t owner, uint32_t sc) {
+void stash_shadow_verify(const StashShadow* sh, uint32_t slot, const StashEntry& e, uint16_t owner, uint32_t sc) {
   void* const* row = sh->row[slot];
+  const uint32_t n = e.n;
   // Object i of the entry is a carrier when i % (k + 1) == 0; the k after it
   // are its slots (carrier.h). Every expected word is known from the row, so
   // the loads are independent and their misses overlap.
   const uint32_t per = carrier_slots(sc) + 1;
+  const uint32_t carriers = (n + per - 1) / per;
+  if (HZ3_UNLIKELY(!n || e.carriers != carriers || e.tail != row[0] || e.head != row[(carriers - 1) * per]))
+    failfast("stash_entry_mismatch", "stash", owner, static_cast<int>(sc), e.head,
+             LineBuf().kvp("tail", e.tail).kv("carriers", e.carriers).kv("n", n)
+                 .kvp("recorded_head", n ? row[(carriers - 1) * per] : nullptr).kvp("recorded_tail", row[0])
+                 .kv("recorded_carriers", carriers).str(" (the entry disagrees with the objects stashed)"));
   for (uint32_t first = 0; first < n; first += per) {
     void* c = row[first];
     void* want = first ? row[first - per] : nullptr;

@@ -44,16 +44,18 @@ HZ3_ALWAYS_INLINE void stash_shadow_note(StashShadow* sh, uint32_t slot, uint32_
   sh->row[slot][i] = p;
 }
 
-// Before entry `slot` of n objects is flushed toward (owner, sc): every
-// carrier must still link to the carrier before it (the first to null) and
-// hold the count and addresses recorded. Aborts with "FAILFAST
-// stash_link_rewritten" (a link) or "stash_carrier_rewritten" (a count or an
-// address), naming the carrier.
-void stash_shadow_verify(const StashShadow* sh, uint32_t slot, uint32_t n, uint16_t owner, uint32_t sc);
+// Before entry `slot` (e) is flushed toward (owner, sc) or taken back: its
+// head, tail and carrier count must be the ones its n recorded objects make
+// ("FAILFAST stash_entry_mismatch"), and every carrier must still link to the
+// carrier before it (the first to null) and hold the count and addresses
+// recorded: "stash_link_rewritten" (a link) or "stash_carrier_rewritten" (a
+// count or an address), naming the carrier. The list is then known whole, as
+// a walk (list_check) would know it.
+void stash_shadow_verify(const StashShadow* sh, uint32_t slot, const StashEntry& e, uint16_t owner, uint32_t sc);
 
 // Lanes without HZ3_LIST_FAILFAST carry no shadow: the hooks compile to nothing.
 HZ3_ALWAYS_INLINE NoStashShadow stash_shadow_attach(NoStashShadow) { return {}; }
 HZ3_ALWAYS_INLINE void stash_shadow_note(NoStashShadow, uint32_t, uint32_t, void*, uint16_t, uint32_t) {}
-HZ3_ALWAYS_INLINE void stash_shadow_verify(NoStashShadow, uint32_t, uint32_t, uint16_t, uint32_t) {}
+HZ3_ALWAYS_INLINE void stash_shadow_verify(NoStashShadow, uint32_t, const StashEntry&, uint16_t, uint32_t) {}
 
 }  // namespace hz3

@@ -56,5 +56,5 @@ check malloc.cc calloc same
 check malloc.cc realloc same
 check api.cc hz3_malloc same
 check api.cc hz3_free same
-check shard.cc _ZN3hz316push_remote_listEtjPvS0_j differ
+check shard.cc _ZN3hz316push_remote_listEtjPvS0_jNS_9PushCheckE differ
 exit $fail
