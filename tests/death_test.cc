@@ -795,12 +795,14 @@ TEST(BoundaryDeath, ForeignNodeInBinCaughtWhenHandedOut) {
 
 // The stash shadow: a stashed carrier's words written after its free are
 // named when the entry is flushed, before the batch reaches the owner. Three
-// objects of `size` are freed remotely into one entry, then word `word` of
-// objs[which] is overwritten and the thread flushes.
+// objects of `size` are freed remotely into one entry, then `corrupt` runs on
+// them (StashThreeThenWriteThenFlush: word `word` of objs[which] is
+// overwritten) and the thread flushes.
 // `take`: instead of flushing, the thread mallocs the class with nothing else
 // to refill from, so the refill takes the entry back out of the stash
 // (stash_take), which checks it as a flush does.
-void StashThreeThenWriteThenFlush(size_t size, unsigned which, unsigned word, bool take = false) {
+template <class Corrupt>
+void StashThreeThen(size_t size, Corrupt corrupt, bool take = false) {
   std::vector<void*> objs(3);
   hz3test::Barrier allocated(2);
   hz3test::Barrier done(2);
@@ -811,14 +813,23 @@ void StashThreeThenWriteThenFlush(size_t size, unsigned which, unsigned word, bo
   });
   allocated.Wait();
   for (void* p : objs) hz3_free(p);
-  alignas(16) static void* fake[2];
-  static_cast<void**>(objs[which])[word] = fake;  // use after free
+  corrupt(objs);
   if (take)
     (void)hz3_malloc(size);
   else
     hz3_debug_flush_thread();
   done.Wait();
   owner.join();
+}
+
+void StashThreeThenWriteThenFlush(size_t size, unsigned which, unsigned word, bool take = false) {
+  StashThreeThen(
+      size,
+      [&](std::vector<void*>& objs) {
+        alignas(16) static void* fake[2];
+        static_cast<void**>(objs[which])[word] = fake;  // use after free
+      },
+      take);
 }
 
 // At 720 B one carrier holds the whole entry: objs[0] carries objs[1] and
@@ -864,43 +875,31 @@ TEST(BoundaryDeath, StashedCarrierSlotWrittenAfterFreeCaughtWhenTaken) {
 // carrier count that disagrees is named at the flush, which pushes the list
 // unwalked (PushCheck::kStashShadow). At 16 B each object is a carrier.
 void StashThreeThenBreakEntryThenFlush(bool tail) {
-  const size_t kSize = 16;
-  std::vector<void*> objs(3);
-  hz3test::Barrier allocated(2);
-  hz3test::Barrier done(2);
-  std::thread owner([&] {
-    for (void*& p : objs) p = hz3_malloc(kSize);
-    allocated.Wait();
-    done.Wait();
+  StashThreeThen(16, [tail](std::vector<void*>& objs) {
+    const uint16_t owner_shard = segment_of(objs[0])->owner;
+    StashEntry& e = t_cache->stash.e[RemoteStash::slot_of(RemoteStash::key_of(owner_shard, size_to_class(16)))];
+    if (e.n != 3) abort();  // not the setup this test is about
+    if (tail)
+      e.tail = objs[1];
+    else
+      e.carriers = 2;
   });
-  allocated.Wait();
-  for (void* p : objs) hz3_free(p);
-  const uint16_t owner_shard = segment_of(objs[0])->owner;
-  StashEntry& e = t_cache->stash.e[RemoteStash::slot_of(RemoteStash::key_of(owner_shard, size_to_class(kSize)))];
-  if (e.n != 3) abort();  // not the setup this test is about
-  if (tail)
-    e.tail = objs[1];
-  else
-    e.carriers = 2;
-  hz3_debug_flush_thread();
-  done.Wait();
-  owner.join();
+}
+
+std::string StashEntryMismatchLine(unsigned carriers) {
+  return "hz3: FAILFAST stash_entry_mismatch where=stash shard=[0-9]+ sc=" + std::to_string(size_to_class(16)) +
+         " ptr=" HEX " tail=" HEX " carriers=" + std::to_string(carriers) + " n=3 recorded_head=" HEX
+         " recorded_tail=" HEX " recorded_carriers=3 \\(the entry disagrees with the objects stashed\\)";
 }
 
 TEST(BoundaryDeath, StashEntryWithWrongTailCaughtAtFlush) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(StashThreeThenBreakEntryThenFlush(/*tail=*/true),
-               "hz3: FAILFAST stash_entry_mismatch where=stash shard=[0-9]+ sc=" + std::to_string(size_to_class(16)) +
-                   " ptr=" HEX " tail=" HEX " carriers=3 n=3 recorded_head=" HEX " recorded_tail=" HEX
-                   " recorded_carriers=3 \\(the entry disagrees with the objects stashed\\)");
+  EXPECT_DEATH(StashThreeThenBreakEntryThenFlush(/*tail=*/true), StashEntryMismatchLine(3));
 }
 
 TEST(BoundaryDeath, StashEntryWithWrongCarrierCountCaughtAtFlush) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(StashThreeThenBreakEntryThenFlush(/*tail=*/false),
-               "hz3: FAILFAST stash_entry_mismatch where=stash shard=[0-9]+ sc=" + std::to_string(size_to_class(16)) +
-                   " ptr=" HEX " tail=" HEX " carriers=2 n=3 recorded_head=" HEX " recorded_tail=" HEX
-                   " recorded_carriers=3 \\(the entry disagrees with the objects stashed\\)");
+  EXPECT_DEATH(StashThreeThenBreakEntryThenFlush(/*tail=*/false), StashEntryMismatchLine(2));
 }
 
 // An entry that missed its flush would overrun its shadow row: caught first.
