@@ -873,7 +873,7 @@ TEST(BoundaryDeath, StashedCarrierSlotWrittenAfterFreeCaughtWhenTaken) {
 
 // The entry's own bookkeeping against its recorded objects: a tail or a
 // carrier count that disagrees is named at the flush, which pushes the list
-// unwalked (PushCheck::kStashShadow). At 16 B each object is a carrier.
+// unwalked (PushCheck::kChecked). At 16 B each object is a carrier.
 void StashThreeThenBreakEntryThenFlush(bool tail) {
   StashThreeThen(16, [tail](std::vector<void*>& objs) {
     const uint16_t owner_shard = segment_of(objs[0])->owner;

@@ -138,11 +138,8 @@ uint32_t shard_sharers(uint16_t s) { return g_shards[s].sharers.load(std::memory
 void push_remote_list(uint16_t owner, uint32_t sc, void* head, void* tail, uint32_t n, PushCheck check) {
   BoxCtx ctx = ctx_of(owner, sc, "xfer");
   flight_note(FlightOp::kPush, FlightBox::kXfer, owner, sc, head, n);
-  // A stash list was checked word by word by its shadow (stash_shadow_verify)
-  // and its objects one by one as they were freed (free_check): a walk here
-  // would repeat both (callgrind, failfast T16 R90: 11 M of 245 M allocator instructions).
   if constexpr (kListFailfast)
-    if (!(kFreeFailfast && check == PushCheck::kStashShadow)) list_check(ctx, head, tail, n);
+    if (check == PushCheck::kWalk) list_check(ctx, head, tail, n);
   if (!shard_at(owner).xfer[sc].push(ctx, head, tail, n)) {  // mutex xfer full: overflow (S42)
     Batch plain = carrier_unpack(ctx, head, n);
     central_push_list(owner, sc, plain.head, plain.tail, plain.n);

@@ -66,10 +66,9 @@ uint32_t shard_sharers(uint16_t s);
 // Boundary operations. Each validates the list with HZ3_LIST_FAILFAST.
 // Remote frees to `owner` (xfer; a full mutex xfer overflows into central):
 // head..tail is a list of n carriers (carrier.h), not of n objects.
-// kStashShadow: the stash's debug shadow has just checked every word of the
-// list and its ends (stash_shadow.h), and free_check each of its objects, so
-// the push does not walk it again; without both, it is walked as any list.
-enum class PushCheck : uint8_t { kWalk, kStashShadow };
+// kChecked: the caller has already checked the list as the walk would (the
+// stash flush, remote_stash.cc), so the push does not walk it again.
+enum class PushCheck : uint8_t { kWalk, kChecked };
 void push_remote_list(uint16_t owner, uint32_t sc, void* head, void* tail, uint32_t n,
                       PushCheck check = PushCheck::kWalk);
 void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint32_t n);

@@ -25,11 +25,12 @@ void stash_shadow_verify(const StashShadow* sh, uint32_t slot, const StashEntry&
   // the loads are independent and their misses overlap.
   const uint32_t per = carrier_slots(sc) + 1;
   const uint32_t carriers = (n + per - 1) / per;
-  if (HZ3_UNLIKELY(!n || e.carriers != carriers || e.tail != row[0] || e.head != row[(carriers - 1) * per]))
+  void* const recorded_head = n ? row[(carriers - 1) * per] : nullptr;  // the newest carrier
+  if (HZ3_UNLIKELY(!n || e.carriers != carriers || e.tail != row[0] || e.head != recorded_head))
     failfast("stash_entry_mismatch", "stash", owner, static_cast<int>(sc), e.head,
-             LineBuf().kvp("tail", e.tail).kv("carriers", e.carriers).kv("n", n)
-                 .kvp("recorded_head", n ? row[(carriers - 1) * per] : nullptr).kvp("recorded_tail", row[0])
-                 .kv("recorded_carriers", carriers).str(" (the entry disagrees with the objects stashed)"));
+             LineBuf().kvp("tail", e.tail).kv("carriers", e.carriers).kv("n", n).kvp("recorded_head", recorded_head)
+                 .kvp("recorded_tail", row[0]).kv("recorded_carriers", carriers)
+                 .str(" (the entry disagrees with the objects stashed)"));
   for (uint32_t first = 0; first < n; first += per) {
     void* c = row[first];
     void* want = first ? row[first - per] : nullptr;
