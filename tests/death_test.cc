@@ -4,10 +4,12 @@
 // #if; the box-level checks are template parameters, so they are tested in
 // every build by instantiating the checked forms directly.
 #include <gtest/gtest.h>
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -683,10 +685,12 @@ TEST(BoundaryDeath, CorruptedCarrierLinkInXferCaughtOnRefill) {
                CarrierFailLine("carrier_list_long", "xfer", HEX " carriers=1"));
 }
 
-// Carriers kept in the thread cache's stock (a backlog beyond one batch) are
-// checked as they are unpacked, a batch at a time: a carrier written while
-// it waits there is caught before a word of its batch is rewritten.
-void CorruptCarrierInStockThenRefill(unsigned word, void* value) {
+// Carriers kept in the thread cache's stock (a backlog beyond one batch, on
+// its shelf between mallocs) are checked as they are unpacked, a batch at a
+// time: a carrier written while it waits there is caught before a word of
+// its batch is rewritten. `corrupt` gets the shelf's word of the class and
+// the stock of two carriers it holds.
+void StockTwoCarriersCorruptThenRefill(void (*corrupt)(std::atomic<uint64_t>& word, const CarrierList& stock)) {
   const size_t kSize = 1536;
   const uint32_t sc = size_to_class(kSize);
   const uint32_t per_flush = RemoteStash::flush_at(sc);  // one carrier a flush at this size
@@ -700,21 +704,37 @@ void CorruptCarrierInStockThenRefill(unsigned word, void* value) {
   });
   t.join();
   (void)hz3_malloc(kSize);  // unpacks one carrier, stocks two
-  if (t_cache->stock[sc].carriers != 2) abort();  // not the setup this test is about
-  static_cast<void**>(t_cache->stock[sc].head)[word] = value;
+  const CarrierList stock = shelf_peek(t_cache->shelf, sc);
+  if (stock.carriers != 2) abort();  // not the setup this test is about
+  corrupt(t_cache->shelf.word[sc], stock);
   for (uint32_t i = 0; i < per_flush; ++i) (void)hz3_malloc(kSize);  // the bin runs out, the stock is next
 }
 
 TEST(BoundaryDeath, CorruptedCarrierCountInStockCaughtOnRefill) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(CorruptCarrierInStockThenRefill(1, reinterpret_cast<void*>(uintptr_t{200})),
+  EXPECT_DEATH(StockTwoCarriersCorruptThenRefill([](std::atomic<uint64_t>&, const CarrierList& st) {
+                 static_cast<void**>(st.head)[1] = reinterpret_cast<void*>(uintptr_t{200});
+               }),
                CarrierFailLine("carrier_bad_count", "stock", HEX " count=200 slots=[0-9]+ index=0"));
 }
 
 TEST(BoundaryDeath, CorruptedCarrierSlotInStockCaughtOnRefill) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(CorruptCarrierInStockThenRefill(2, g_fake_node),
+  EXPECT_DEATH(StockTwoCarriersCorruptThenRefill([](std::atomic<uint64_t>&, const CarrierList& st) {
+                 static_cast<void**>(st.head)[2] = g_fake_node;
+               }),
                CarrierFailLine("carrier_bad_slot", "stock", HEX " reason=not_ours object=" HEX " slot=0"));
+}
+
+// The shelf's word itself overwritten (its list now foreign memory): the
+// taker refuses it before asking a segment whose it is (stock_shelf.cc).
+TEST(BoundaryDeath, ShelfWordToForeignMemoryCaughtOnTake) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(StockTwoCarriersCorruptThenRefill([](std::atomic<uint64_t>& word, const CarrierList&) {
+                 word.store(reinterpret_cast<uintptr_t>(g_fake_node) | uint64_t{2} << 48);
+               }),
+               "hz3: FAILFAST shelf_bad_head where=shelf shard=- sc=" + std::to_string(size_to_class(1536)) +
+                   " ptr=" HEX " reason=not_ours carriers=2");
 }
 
 // The bin's count and list must run out together, and every node it hands

@@ -3,6 +3,7 @@
 // wrong. A check that cannot fail would make every other test meaningless.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -244,17 +245,19 @@ TEST(HeapCheckFreeLists, StockCountMismatchIsReported) {
     hz3_debug_flush_thread();
   });
   t.join();
-  void* first = hz3_malloc(kSize);  // unpacks one carrier, stocks the others
-  ASSERT_EQ(hz3::t_cache->stock[sc].carriers, 2u);
+  void* first = hz3_malloc(kSize);  // unpacks one carrier, stocks the others (on the shelf)
+  std::atomic<uint64_t>& word = hz3::t_cache->shelf.word[sc];
+  ASSERT_EQ(hz3::shelf_peek(hz3::t_cache->shelf, sc).carriers, 2u);
+  const uint64_t list = word.load() & ((uint64_t{1} << 48) - 1);
   hz3_heap_report r;
   ASSERT_EQ(0, hz3_debug_heap_check_free_lists(&r)) << r.error;
-  hz3::t_cache->stock[sc].carriers = 3;  // one more than its list holds
+  word.store(list | uint64_t{3} << 48);  // one more than its list holds
   EXPECT_EQ(-1, hz3_debug_heap_check_free_lists(&r));
   EXPECT_NE(std::strstr(r.error, "stock_count_mismatch in stock"), nullptr) << r.error;
-  hz3::t_cache->stock[sc].carriers = 1;  // one fewer: the list goes on past it
+  word.store(list | uint64_t{1} << 48);  // one fewer: the list goes on past it
   EXPECT_EQ(-1, hz3_debug_heap_check_free_lists(&r));
   EXPECT_NE(std::strstr(r.error, "stock_count_mismatch in stock"), nullptr) << r.error;
-  hz3::t_cache->stock[sc].carriers = 2;
+  word.store(list | uint64_t{2} << 48);
   ASSERT_EQ(0, hz3_debug_heap_check_free_lists(&r)) << r.error;
   hz3_free(first);
   hz3_debug_flush_thread();

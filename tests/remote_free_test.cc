@@ -98,24 +98,24 @@ void CarrierBacklogComesBackThroughTheStock(bool flush_mid) {
 
   std::vector<void*> got;
   got.push_back(hz3_malloc(kSize));  // pops xfer whole, unpacks one carrier
-  EXPECT_EQ(hz3::t_cache->stock[sc].carriers, static_cast<uint32_t>(kCarriers - 1));
+  EXPECT_EQ(hz3::shelf_peek(hz3::t_cache->shelf, sc).carriers, static_cast<uint32_t>(kCarriers - 1));
   hz3_heap_report r;
   ASSERT_TRUE(HeapOk(got, &r)) << "objects in the stock are free and counted";
   EXPECT_EQ(r.in_tcache, static_cast<size_t>(kN - 1)) << "the bin's rest of the first carrier, and the stock";
   // The bin's objects first: hand them out, the stock stays as it is.
   while (hz3::t_cache->bins[sc].count) got.push_back(hz3_malloc(kSize));
   EXPECT_EQ(got.size(), static_cast<size_t>(per_flush));
-  EXPECT_EQ(hz3::t_cache->stock[sc].carriers, static_cast<uint32_t>(kCarriers - 1));
+  EXPECT_EQ(hz3::shelf_peek(hz3::t_cache->shelf, sc).carriers, static_cast<uint32_t>(kCarriers - 1));
   if (flush_mid) {
     hz3_debug_flush_thread();
-    EXPECT_EQ(hz3::t_cache->stock[sc].head, nullptr);
-    EXPECT_EQ(hz3::t_cache->stock[sc].carriers, 0u);
+    EXPECT_EQ(hz3::shelf_peek(hz3::t_cache->shelf, sc).head, nullptr);
+    EXPECT_EQ(hz3::shelf_peek(hz3::t_cache->shelf, sc).carriers, 0u);
     ASSERT_TRUE(HeapOk(got, &r));
     EXPECT_EQ(r.in_tcache, 0u);
     EXPECT_GE(r.in_xfer, static_cast<size_t>((kCarriers - 1) * per_flush)) << "the stock goes back to xfer";
   }
   while (got.size() < objs.size()) got.push_back(hz3_malloc(kSize));
-  EXPECT_EQ(hz3::t_cache->stock[sc].carriers, 0u);
+  EXPECT_EQ(hz3::shelf_peek(hz3::t_cache->shelf, sc).carriers, 0u);
   EXPECT_EQ(std::set<void*>(got.begin(), got.end()), std::set<void*>(objs.begin(), objs.end()))
       << "the backlog comes back whole, each object once, before central's";
   EXPECT_TRUE(HeapOk(got, &r));

@@ -1,6 +1,7 @@
 // XferSteal (xfer_steal.h): a thread that would carve first takes another
-// owner's xfer backlog; the stolen objects keep their owner, and whatever of
-// them the thief still holds goes home when its bin drains or flushes.
+// owner's xfer backlog, or another thread's carrier stock (stock_shelf.h);
+// the stolen objects keep their owner, and whatever of them the thief still
+// holds goes home when its bin drains or flushes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -158,12 +159,13 @@ TEST_F(XferStealMT, StolenObjectsGoHomeOnFlushAndExit) {
     EXPECT_EQ(OwnerOf(p), a.shard());
     hz3::ThreadCache* tc = hz3::t_cache;
     EXPECT_GT(tc->bins[sc].count, 0u);
-    EXPECT_NE(tc->stock[sc].head, nullptr) << "2000 objects should leave carriers in the stock";
-    EXPECT_EQ(tc->stock[sc].owner, a.shard());
+    const void* stocked = hz3::shelf_peek(tc->shelf, sc).head;
+    EXPECT_NE(stocked, nullptr) << "2000 objects should leave carriers in the stock";
+    if (stocked) EXPECT_EQ(OwnerOf(stocked), a.shard());
     EXPECT_FALSE(a.backlog_waiting());
     hz3_debug_flush_thread();
     EXPECT_EQ(tc->bins[sc].count, 0u);
-    EXPECT_EQ(tc->stock[sc].head, nullptr);
+    EXPECT_EQ(hz3::shelf_peek(tc->shelf, sc).head, nullptr);
     EXPECT_TRUE(a.backlog_waiting());
     EXPECT_TRUE(HeapOk({p}));
     void* q = hz3_malloc(kSize);  // steals again, then exits holding it all
@@ -207,6 +209,56 @@ TEST_F(XferStealMT, OwnStashServesTheClassBeforeCarving) {
     EXPECT_EQ(after.in_xfer - before.in_xfer, objs.size()) << "home, to the owner's xfer";
   });
   other.join();
+}
+
+// A thread that took a backlog keeps what it did not unpack as its stock,
+// on its shelf (stock_shelf.h). While it waits (descheduled, here parked), a
+// third thread about to carve takes that stock: nothing is carved, the
+// objects keep their owner, and they go home when freed.
+TEST_F(XferStealMT, ParkedThreadsStockServesAnotherBeforeCarving) {
+  constexpr size_t kShelfSize = 224;  // a class no other test here uses
+  const uint32_t sc = hz3::size_to_class(kShelfSize);
+  IdleOwner a(2000, kShelfSize);
+  hz3test::Barrier stocked(2), release(2);
+  const hz3::StockShelf* shelf = nullptr;
+  void* held = nullptr;
+  std::thread holder([&] {
+    held = hz3_malloc(kShelfSize);  // takes the owner's backlog: one batch unpacked, the rest stocked
+    shelf = &hz3::t_cache->shelf;
+    stocked.Wait();
+    release.Wait();
+    hz3_free(held);
+  });
+  stocked.Wait();
+  EXPECT_EQ(OwnerOf(held), a.shard());
+  EXPECT_FALSE(a.backlog_waiting()) << "the holder should have taken the owner's whole backlog";
+  const uint32_t on_shelf = hz3::shelf_peek(*shelf, sc).carriers;
+  EXPECT_GT(on_shelf, 10u) << "2000 objects should leave dozens of carriers on the holder's shelf";
+  hz3_heap_report before;
+  ASSERT_TRUE(HeapOk({held}, &before));
+  std::thread taker([&] {
+    std::vector<void*> got(200);
+    for (void*& p : got) p = hz3_malloc(kShelfSize);
+    size_t foreign = 0;
+    for (void* p : got) foreign += OwnerOf(p) == a.shard();
+    EXPECT_EQ(foreign, got.size()) << "a page was carved while another thread's stock held the class";
+    // (With the mutex forms most of the backlog overflowed into the owner's
+    // central, which the xfer steal takes first: the shelf may still hold.)
+    if (hz3::kCentralLockFree)
+      EXPECT_EQ(hz3::shelf_peek(*shelf, sc).head, nullptr) << "the holder's stock should have been taken whole";
+    std::vector<void*> live = got;
+    live.push_back(held);
+    hz3_heap_report r;
+    EXPECT_TRUE(HeapOk(live, &r));
+    EXPECT_EQ(r.carved, before.carved);
+    for (void* p : got) hz3_free(p);  // remote: home to their owner
+  });
+  taker.join();
+  release.Wait();
+  holder.join();
+  hz3_heap_report after;
+  EXPECT_TRUE(HeapOk({}, &after));
+  EXPECT_EQ(after.carved, before.carved);
 }
 
 #endif  // HZ3_XFER_STEAL

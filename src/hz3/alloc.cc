@@ -120,7 +120,8 @@ void* alloc_slow(uint32_t sc) {
       failfast("list_short", "bin", tc->shard, static_cast<int>(sc), nullptr,
                LineBuf().kv("count", bin.count).str(" (the bin's list ended before its count)"));
   }
-  // The bin is empty here. Carriers kept back by an earlier refill come
+  // The bin is empty here. Carriers kept back by an earlier refill (on the
+  // shelf, unless a thread about to carve took them: stock_shelf.h) come
   // first: a batch of them is unpacked (the next carrier's line was
   // prefetched a batch of mallocs ago), so the bin gets objects whose links
   // were just written and are still in cache; a whole backlog unpacked at
@@ -132,12 +133,14 @@ void* alloc_slow(uint32_t sc) {
   // returns to the class cap when it next runs empty, so frees in between do
   // not drain (and walk) the cold rest.
   CarrierList& stock = tc->stock[sc];
+  shelf_take(tc->shelf, sc, stock);  // empty unless another thread took it
   if (stock.head) {
     b = carrier_unpack_some(BoxCtx{stock.owner, static_cast<uint16_t>(sc), "stock"}, stock.head, stock.carriers,
                             class_batch(sc), stock);
   } else if (!shard_refill(tc->shard, sc, class_batch(sc), UINT32_MAX, b, tc)) {
     return enomem();
   }
+  shelf_put(tc->shelf, sc, stock);  // what is left, where a thread about to carve can take it
   bin.cap = b.n - 1 > class_cap(sc) ? b.n - 1 : class_cap(sc);
   void* p = b.head;
   bin.head = next_of(p);

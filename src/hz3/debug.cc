@@ -107,7 +107,7 @@ void census_cache(ThreadCache* tc, void* arg) {
     c.where = "stock";
     c.counter = &c.rep->in_tcache;
     c.sc = sc;
-    const CarrierList& st = tc->stock[sc];
+    const CarrierList st = shelf_peek(tc->shelf, sc);
     void* p = st.head;
     uint32_t seen = 0;
     while (p && seen < st.carriers && mark_carrier(p, &c)) {

@@ -40,12 +40,15 @@ uint32_t reclaim_class(Shard& s, uint16_t shard, uint32_t sc, ThreadCache* tc) {
     s.central_bytes.fetch_sub(int64_t{b.n} * class_size(sc), std::memory_order_relaxed);
     taken[nt++] = Taken{b.head, b.n};
   }
-  CarrierList* stock = tc ? &tc->stock[sc] : nullptr;
-  if (stock && stock->head && stock->owner == shard) {
-    b = carrier_unpack(BoxCtx{shard, static_cast<uint16_t>(sc), "stock"}, stock->head, stock->carriers);
-    stock->head = nullptr;
-    stock->carriers = 0;
-    taken[nt++] = Taken{b.head, b.n};
+  // The thread's own stock, off its shelf: another owner's goes back on it.
+  CarrierList stock;
+  if (tc && shelf_take(tc->shelf, sc, stock)) {
+    if (stock.owner == shard) {
+      b = carrier_unpack(BoxCtx{shard, static_cast<uint16_t>(sc), "stock"}, stock.head, stock.carriers);
+      taken[nt++] = Taken{b.head, b.n};
+    } else {
+      shelf_put(tc->shelf, sc, stock);
+    }
   }
   Bin* bin = tc ? &tc->bins[sc] : nullptr;
   if (bin && bin->count) {
@@ -123,8 +126,11 @@ bool page_reclaim_due(uint16_t shard) {
     for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
       // Stocked carriers are counted as full, and a bin's stolen objects
       // (xfer_steal.h) as the shard's: an estimate, as the whole test is.
-      const CarrierList& st = tc->stock[sc];
-      const int64_t stocked = st.owner == shard ? int64_t{st.carriers} * (1 + carrier_slots(sc)) : 0;
+      // (Peeked, as a thief may take it meanwhile: segments stay mapped, so
+      // the head's segment can still be asked whose it is.)
+      const CarrierList st = shelf_peek(tc->shelf, sc);
+      const bool own = st.head && segment_of(st.head)->owner == shard;
+      const int64_t stocked = own ? int64_t{st.carriers} * (1 + carrier_slots(sc)) : 0;
       free_bytes += (int64_t{tc->bins[sc].count} + stocked) * class_size(sc);
     }
   return free_bytes * 4 >= int64_t{s.pages_fresh} * static_cast<int64_t>(kPageSize);

@@ -70,7 +70,8 @@ void stash_push(RemoteStash& s, void* p, uint16_t owner, uint32_t sc);
 void stash_flush_all(RemoteStash& s);
 
 // The thread's own outgoing frees of class sc, reused before a fresh page
-// (shard_refill, HZ3_XFER_STEAL, after the xfer steal found no backlog): the
+// (shard_refill, HZ3_XFER_STEAL, after the xfer steal and the stock steal
+// found nothing): the
 // entry of that class holding the most objects, whatever its owner, is taken
 // out of the stash and unpacked like a stolen backlog, at least `want`
 // objects into `out` (tail known) and the other carriers into `stock` (empty

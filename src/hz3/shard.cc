@@ -10,6 +10,7 @@
 #include "hz3/sched_point.h"
 #include "hz3/segment_map.h"
 #include "hz3/thread_cache.h"
+#include "hz3/stock_shelf.h"
 #include "hz3/xfer_steal.h"
 
 namespace hz3 {
@@ -187,11 +188,13 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
     }
   }
   // Nothing of its own: another owner's idle backlog before a fresh page
-  // (xfer_steal.h), else the thread's own outgoing frees of the class, still
-  // in its stash (remote_stash.h). Only for a thread cache's refill, the one
+  // (xfer_steal.h), else another thread's carrier stock (stock_shelf.h),
+  // else the thread's own outgoing frees of the class, still in its stash
+  // (remote_stash.h). Only for a thread cache's refill, the one
   // place foreign objects are allowed.
   if constexpr (kXferSteal) {
     if (out.n == 0 && tc && xfer_steal(shard, sc, want, out, *stock)) return out.n;
+    if (out.n == 0 && tc && stock_steal(tc, sc, want, out, *stock)) return out.n;
     if (out.n == 0 && tc && stash_take(tc->stash, sc, want, out, *stock)) return out.n;
   }
   if (out.n == 0) {

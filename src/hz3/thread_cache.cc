@@ -82,6 +82,7 @@ void thread_cache_flush(ThreadCache* tc) {
     // Carriers go back as they came, to their owner's xfer: a walk of the
     // carriers only, not of the objects they carry.
     CarrierList& st = tc->stock[sc];
+    shelf_take(tc->shelf, sc, st);
     if (!st.head) continue;
     push_remote_list(st.owner, sc, st.head, last_node(st.head, st.carriers), st.carriers);
     st = CarrierList{};
@@ -154,6 +155,13 @@ Batch bin_take_own(ThreadCache* tc, uint32_t sc, void*& list, uint32_t n) {
 void registry_for_each(void (*fn)(ThreadCache*, void*), void* arg) {
   LockGuard g(g_registry_lock);
   for (ThreadCache* tc = g_registry; tc; tc = tc->reg_next) fn(tc, arg);
+}
+
+bool registry_try_for_each(void (*fn)(ThreadCache*, void*), void* arg) {
+  if (!g_registry_lock.try_lock()) return false;
+  for (ThreadCache* tc = g_registry; tc; tc = tc->reg_next) fn(tc, arg);
+  g_registry_lock.unlock();
+  return true;
 }
 
 ThreadCache* registry_head_unlocked() { return g_registry; }

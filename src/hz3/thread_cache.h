@@ -1,5 +1,6 @@
 // ThreadCache: per-thread bins of free objects, the carriers it has taken
-// but not unpacked (the stock), and its remote stash. Bins and stock hold
+// but not unpacked (the stock, kept on its shelf: stock_shelf.h), and its
+// remote stash. Bins and stock hold
 // the thread's own shard's objects, and after a steal (xfer_steal.h) or a
 // stash take (remote_stash.h) some of another owner's, which leave as remote
 // frees (bin_take_own). The fast path (malloc/free hitting a bin) touches
@@ -17,6 +18,7 @@
 #include "hz3/flight_recorder.h"
 #include "hz3/platform.h"
 #include "hz3/remote_stash.h"
+#include "hz3/stock_shelf.h"
 #include "hz3/size_class.h"
 
 namespace hz3 {
@@ -30,10 +32,14 @@ struct Bin {
 struct ThreadCache {
   Bin bins[kNumClasses];
   uint16_t shard = 0xffff;
-  // Carriers a refill took from xfer (its own, or another owner's in a steal:
-  // stock[sc].owner) and did not unpack yet (carrier.h): the next refills of
-  // the class unpack them a batch at a time, before the boxes.
+  // Carriers a refill took (from its own xfer, another owner's in a steal,
+  // its stash, another thread's shelf: stock[sc].owner) and did not unpack
+  // yet (carrier.h): the next refills of the class unpack them a batch at a
+  // time, before the boxes. Between mallocs they wait on the shelf, where a
+  // thread about to carve may take them; `stock` holds them only inside
+  // alloc_slow (taken off the shelf, unpacked from, put back).
   CarrierList stock[kNumClasses];
+  StockShelf shelf;
   RemoteStash stash;
   ThreadCache* reg_prev = nullptr;  // registry, under the registry lock
   ThreadCache* reg_next = nullptr;
@@ -47,8 +53,8 @@ HZ3_ALWAYS_INLINE bool cache_is_empty_sentinel(const ThreadCache* tc) { return t
 
 // Set up the calling thread's cache (claims a shard); nullptr if out of memory.
 ThreadCache* thread_cache_init();
-// Flush bins to the shard's central, the carrier stock back to its owner's
-// xfer and the stash to the owners' xfer.
+// Flush bins to the shard's central, the carrier stock (off the shelf) back
+// to its owner's xfer and the stash to the owners' xfer.
 void thread_cache_flush(ThreadCache* tc);
 // Flush, release the shard, recycle the cache; the thread reverts to the sentinel.
 void thread_cache_teardown();
@@ -72,6 +78,9 @@ HZ3_ALWAYS_INLINE void flight_note(FlightOp op, FlightBox box, uint16_t shard, u
 
 // Registry walk (heap check); fn gets every live cache under the registry lock.
 void registry_for_each(void (*fn)(ThreadCache*, void*), void* arg);
+// The same walk only if the lock is free now (false, nothing walked, if not):
+// for a refill, which never waits on another thread's walk (stock_shelf.h).
+bool registry_try_for_each(void (*fn)(ThreadCache*, void*), void* arg);
 // First live cache, read without the lock (only for the dump of a failing process).
 ThreadCache* registry_head_unlocked();
 void registry_fork_lock();
