@@ -71,13 +71,12 @@ void stash_flush_all(RemoteStash& s);
 
 // The thread's own outgoing frees of class sc, reused before a fresh page
 // (shard_refill, HZ3_XFER_STEAL, after the xfer steal and the stock steal
-// found nothing): the
-// entry of that class holding the most objects, whatever its owner, is taken
-// out of the stash and unpacked like a stolen backlog, at least `want`
-// objects into `out` (tail known) and the other carriers into `stock` (empty
-// on entry; its owner becomes the entry's). Its objects keep their owner and
-// go home as a steal's do (xfer_steal.h). Returns out.n, 0 when no entry of
-// the class holds anything.
+// found nothing): the entry of that class holding the most objects, whatever
+// its owner, is taken out of the stash and unpacked like a stolen backlog,
+// at least `want` objects into `out` (tail known) and the other carriers
+// into `stock` (empty on entry; its owner becomes the entry's). Its objects
+// keep their owner and go home as a steal's do (xfer_steal.h). Returns
+// out.n, 0 when no entry of the class holds anything.
 uint32_t stash_take(RemoteStash& s, uint32_t sc, uint32_t want, Batch& out, CarrierList& stock);
 
 }  // namespace hz3

@@ -9,8 +9,8 @@
 #include "hz3/page_reclaim.h"
 #include "hz3/sched_point.h"
 #include "hz3/segment_map.h"
-#include "hz3/thread_cache.h"
 #include "hz3/stock_shelf.h"
+#include "hz3/thread_cache.h"
 #include "hz3/xfer_steal.h"
 
 namespace hz3 {
