@@ -1,13 +1,27 @@
 """The command-line pieces bench/ab and bench/rss_curve share: the work order's
 cell of bench_random_mixed_mt_remote_malloc, T,R cells, NAME=LIB allocators
-(`glibc` for no preload) and the checks of a parsed command line."""
+(`glibc` for no preload) and the checks of a parsed command line; and the
+cross-core probe's reader, which bench/run uses too."""
 import argparse
 import os
 import re
+import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_BIN = os.path.join(os.path.dirname(HERE), "build", "scale", "bench_random_mixed_mt_remote_malloc")
 WS, MIN, MAX = "400", "16", "2048"  # the work order's cell
+
+
+def core_roundtrip(probe):
+    """Runs bench_core_latency at PROBE: (ns per cross-core round trip, None when
+    it is missing, fails or has one CPU; its output or error, for a note)."""
+    try:
+        p = subprocess.run([probe], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, str(e)
+    out = p.stdout + p.stderr
+    m = re.search(r"roundtrip_ns=(\d+)", p.stdout)
+    return (int(m.group(1)) if p.returncode == 0 and m else None), out
 
 
 def parse_cell(text):

@@ -731,7 +731,7 @@ TEST(BoundaryDeath, CorruptedCarrierSlotInStockCaughtOnRefill) {
 TEST(BoundaryDeath, ShelfWordToForeignMemoryCaughtOnTake) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(StockTwoCarriersCorruptThenRefill([](std::atomic<uint64_t>& word, const CarrierList&) {
-                 word.store(reinterpret_cast<uintptr_t>(g_fake_node) | uint64_t{2} << 48);
+                 word.store(shelf_word(g_fake_node, 2));
                }),
                "hz3: FAILFAST shelf_bad_head where=shelf shard=- sc=" + std::to_string(size_to_class(1536)) +
                    " ptr=" HEX " reason=not_ours carriers=2");

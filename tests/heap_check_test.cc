@@ -247,17 +247,17 @@ TEST(HeapCheckFreeLists, StockCountMismatchIsReported) {
   t.join();
   void* first = hz3_malloc(kSize);  // unpacks one carrier, stocks the others (on the shelf)
   std::atomic<uint64_t>& word = hz3::t_cache->shelf.word[sc];
+  const void* list = hz3::shelf_peek(hz3::t_cache->shelf, sc).head;
   ASSERT_EQ(hz3::shelf_peek(hz3::t_cache->shelf, sc).carriers, 2u);
-  const uint64_t list = word.load() & ((uint64_t{1} << 48) - 1);
   hz3_heap_report r;
   ASSERT_EQ(0, hz3_debug_heap_check_free_lists(&r)) << r.error;
-  word.store(list | uint64_t{3} << 48);  // one more than its list holds
+  word.store(hz3::shelf_word(list, 3));  // one more than its list holds
   EXPECT_EQ(-1, hz3_debug_heap_check_free_lists(&r));
   EXPECT_NE(std::strstr(r.error, "stock_count_mismatch in stock"), nullptr) << r.error;
-  word.store(list | uint64_t{1} << 48);  // one fewer: the list goes on past it
+  word.store(hz3::shelf_word(list, 1));  // one fewer: the list goes on past it
   EXPECT_EQ(-1, hz3_debug_heap_check_free_lists(&r));
   EXPECT_NE(std::strstr(r.error, "stock_count_mismatch in stock"), nullptr) << r.error;
-  word.store(list | uint64_t{2} << 48);
+  word.store(hz3::shelf_word(list, 2));
   ASSERT_EQ(0, hz3_debug_heap_check_free_lists(&r)) << r.error;
   hz3_free(first);
   hz3_debug_flush_thread();

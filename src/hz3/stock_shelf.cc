@@ -12,13 +12,16 @@ namespace hz3 {
 
 namespace {
 
-constexpr unsigned kCountShift = 48;
-constexpr uint64_t kListMask = (uint64_t{1} << kCountShift) - 1;
+// A word's list and count; the owner is left 0.
+CarrierList decode(uint64_t w) {
+  CarrierList st;
+  st.head = reinterpret_cast<void*>(w & ((uint64_t{1} << kShelfCountShift) - 1));
+  st.carriers = static_cast<uint32_t>(w >> kShelfCountShift);
+  return st;
+}
 
 CarrierList unpack_word(uint64_t w, uint32_t sc) {
-  CarrierList st;
-  st.head = reinterpret_cast<void*>(w & kListMask);
-  st.carriers = static_cast<uint32_t>(w >> kCountShift);
+  CarrierList st = decode(w);
   if (!st.head) return st;
   // Fail-fast lanes: the head must be an object of the class before its
   // segment is asked whose it is (the unpack checks the rest).
@@ -39,8 +42,7 @@ void shelf_put(StockShelf& shelf, uint32_t sc, CarrierList& st) {
     push_remote_list(st.owner, sc, st.head, last_node(st.head, st.carriers), st.carriers);
   } else {
     // Release: a taker's exchange sees the carriers' words written.
-    shelf.word[sc].store(reinterpret_cast<uintptr_t>(st.head) | (uint64_t{st.carriers} << kCountShift),
-                         std::memory_order_release);
+    shelf.word[sc].store(shelf_word(st.head, st.carriers), std::memory_order_release);
   }
   st = CarrierList{};
 }
@@ -56,11 +58,7 @@ bool shelf_take(StockShelf& shelf, uint32_t sc, CarrierList& st) {
 }
 
 CarrierList shelf_peek(const StockShelf& shelf, uint32_t sc) {
-  const uint64_t w = shelf.word[sc].load(std::memory_order_acquire);
-  CarrierList st;
-  st.head = reinterpret_cast<void*>(w & kListMask);
-  st.carriers = static_cast<uint32_t>(w >> kCountShift);
-  return st;
+  return decode(shelf.word[sc].load(std::memory_order_acquire));
 }
 
 uint32_t stock_steal(const ThreadCache* thief, uint32_t sc, uint32_t want, Batch& out, CarrierList& rest) {

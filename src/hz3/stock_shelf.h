@@ -36,6 +36,12 @@ struct StockShelf {
 
 // Carriers a shelf word can count.
 inline constexpr uint32_t kShelfMaxCarriers = 0xffff;
+inline constexpr unsigned kShelfCountShift = 48;  // user-space addresses fit below it
+
+// The word holding `carriers` carriers from `head` (carriers <= kShelfMaxCarriers).
+inline uint64_t shelf_word(const void* head, uint32_t carriers) {
+  return reinterpret_cast<uintptr_t>(head) | (uint64_t{carriers} << kShelfCountShift);
+}
 
 // The cache's own thread: put `st` (its stock of class sc) on the shelf,
 // whose word is empty, and empty `st`. A list longer than a word can count

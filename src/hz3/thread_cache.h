@@ -1,9 +1,9 @@
 // ThreadCache: per-thread bins of free objects, the carriers it has taken
 // but not unpacked (the stock, kept on its shelf: stock_shelf.h), and its
-// remote stash. Bins and stock hold
-// the thread's own shard's objects, and after a steal (xfer_steal.h) or a
-// stash take (remote_stash.h) some of another owner's, which leave as remote
-// frees (bin_take_own). The fast path (malloc/free hitting a bin) touches
+// remote stash. Bins and stock hold the thread's own shard's objects, and
+// after a steal (xfer_steal.h, stock_shelf.h) or a stash take
+// (remote_stash.h) some of another owner's, which leave as remote frees
+// (bin_take_own). The fast path (malloc/free hitting a bin) touches
 // only this thread's bins: no locks, no ordered atomics, no checks.
 //
 // Every thread starts pointing at a shared, immutable empty cache (kNoShard,
@@ -18,8 +18,8 @@
 #include "hz3/flight_recorder.h"
 #include "hz3/platform.h"
 #include "hz3/remote_stash.h"
-#include "hz3/stock_shelf.h"
 #include "hz3/size_class.h"
+#include "hz3/stock_shelf.h"
 
 namespace hz3 {
 
