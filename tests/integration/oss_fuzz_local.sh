@@ -4,10 +4,12 @@
 # afl+address; each builds its fuzz targets in a temporary $OUT and checks
 # them (binaries run on their seeds, seed corpus zip, .dict, .options).
 #   oss_fuzz_local.sh SOURCE_DIR [TARGETS]
-# libfuzzer+address builds every target (both of build.sh's configurations);
-# the other two build one target each, one per configuration (mpsc_fuzz: main,
-# collision_fuzz: tolerant), since each build of a configuration compiles the
-# allocator again and three full rounds cost about 95 s of every tools/test.
+# Each combination builds one of build.sh's two configurations, since each
+# build of a configuration compiles the allocator again and three full rounds
+# (six builds) cost about 95 s of every tools/test: libfuzzer+address the main
+# configuration's targets (alloc_ops_fuzz mpsc_fuzz api_fuzz), libfuzzer+
+# undefined mpsc_fuzz, afl+address the tolerant configuration (collision_fuzz,
+# which the fuzz-tolerant preset also builds with libFuzzer and ASan).
 # TARGETS (space separated) gives the targets of every combination, and
 # HZ3_OSS_FUZZ_LOCAL_ALL=1 builds every target in all three.
 set -uo pipefail
@@ -15,11 +17,12 @@ SRC_DIR="$1"
 TARGETS="${2:-}"
 export HZ3_OSS_FUZZ_JOBS="${HZ3_OSS_FUZZ_JOBS:-2}"
 rc=0
-for combo in "libfuzzer address -" "libfuzzer undefined mpsc_fuzz" "afl address collision_fuzz"; do
+for combo in "libfuzzer address alloc_ops_fuzz,mpsc_fuzz,api_fuzz" "libfuzzer undefined mpsc_fuzz" \
+             "afl address collision_fuzz"; do
   read -r engine san subset <<<"$combo"
   want="$TARGETS"
-  if [[ -z "$want" && "$subset" != - && "${HZ3_OSS_FUZZ_LOCAL_ALL:-0}" != 1 ]]; then
-    want="$subset"
+  if [[ -z "$want" && "${HZ3_OSS_FUZZ_LOCAL_ALL:-0}" != 1 ]]; then
+    want="${subset//,/ }"
   fi
   args=()
   [[ -n "$want" ]] && args=(--targets "$want")
