@@ -21,12 +21,8 @@
 #include <vector>
 
 #include "hz3.h"
+#include "hz3/alloc.h"
 #include "hz3/config.h"
-#include "hz3/large.h"
-#include "hz3/meta_arena.h"
-#include "hz3/segment.h"
-#include "hz3/shard.h"
-#include "hz3/thread_cache.h"
 #include "test_util.h"
 
 #if HZ3_TEST_ASAN
@@ -43,18 +39,27 @@ using ShardMT = hz3test::HeapNeutralTest;
 
 // Threads that exchange objects: each has an inbox; what it allocates goes
 // partly to a peer's inbox (a remote free there) and partly stays local.
+// Neither calls the process's own allocator once the workers run: a fork test
+// forks while they churn, a child inherits every lock as it was at fork()
+// time, and ASan's allocator (clang 14) takes none of its locks around
+// fork(), so a worker inside the system malloc then left the child's thread
+// exit (or creation) waiting forever on a lock of a thread that is gone. So
+// the inbox is a fixed array (when it is full the sender keeps the object)
+// and a local list stays within a reserve of 128 (at most 64 + 8 objects).
 struct Inbox {
   std::mutex mu;
-  std::vector<void*> objs;
-  void Put(void* p) {
+  void* objs[4096];
+  size_t n = 0;
+  bool Put(void* p) {
     std::lock_guard<std::mutex> g(mu);
-    objs.push_back(p);
+    if (n == std::size(objs)) return false;
+    objs[n++] = p;
+    return true;
   }
-  std::vector<void*> TakeAll() {
+  void FreeAll() {
     std::lock_guard<std::mutex> g(mu);
-    std::vector<void*> out;
-    out.swap(objs);
-    return out;
+    for (size_t i = 0; i < n; ++i) hz3_free(objs[i]);
+    n = 0;
   }
 };
 
@@ -66,7 +71,7 @@ void Churn(hz3test::Rng& rng, std::vector<void*>& local, Inbox& mine, Inbox& pee
     void* p = hz3_malloc(n);
     if (!p) continue;
     static_cast<unsigned char*>(p)[0] = 0x5a;
-    if (rng.Below(2)) peer.Put(p); else local.push_back(p);
+    if (!rng.Below(2) || !peer.Put(p)) local.push_back(p);
   }
   while (local.size() > 64) {
     size_t i = rng.Below(static_cast<uint32_t>(local.size()));
@@ -74,7 +79,14 @@ void Churn(hz3test::Rng& rng, std::vector<void*>& local, Inbox& mine, Inbox& pee
     hz3_free(local.back());
     local.pop_back();
   }
-  for (void* p : mine.TakeAll()) hz3_free(p);
+  mine.FreeAll();
+}
+
+// Per-worker local lists, reserved before the workers start (see Inbox).
+std::vector<std::vector<void*>> LocalLists(unsigned k) {
+  std::vector<std::vector<void*>> local(k);
+  for (auto& l : local) l.reserve(128);
+  return local;
 }
 
 // Threads holding a shard right now, summed over every shard.
@@ -249,7 +261,7 @@ TEST_F(ShardMT, RingOfRemoteFrees) {
   ASSERT_GE(k, 2u);
   std::vector<std::unique_ptr<Inbox>> inbox;
   for (unsigned i = 0; i < k; ++i) inbox.push_back(std::make_unique<Inbox>());
-  std::vector<std::vector<void*>> local(k);
+  auto local = LocalLists(k);
   hz3test::Barrier park(k + 1), resume(k + 1), stopped(k + 1), drained(k + 1);
   auto phase = std::chrono::milliseconds(500);
   std::vector<std::thread> ts;
@@ -269,7 +281,7 @@ TEST_F(ShardMT, RingOfRemoteFrees) {
         }
       }
       stopped.Wait();  // nobody puts into inboxes any more
-      for (void* p : inbox[i]->TakeAll()) hz3_free(p);
+      inbox[i]->FreeAll();
       for (void* p : local[i]) hz3_free(p);
       local[i].clear();
       drained.Wait();
@@ -280,7 +292,7 @@ TEST_F(ShardMT, RingOfRemoteFrees) {
     std::vector<void*> live;
     for (unsigned i = 0; i < k; ++i) {
       live.insert(live.end(), local[i].begin(), local[i].end());
-      live.insert(live.end(), inbox[i]->objs.begin(), inbox[i]->objs.end());
+      live.insert(live.end(), inbox[i]->objs, inbox[i]->objs + inbox[i]->n);
     }
     hz3_heap_report r;
     EXPECT_TRUE(HeapOk(live, &r)) << "mid-run, " << live.size() << " objects in flight";
@@ -304,7 +316,7 @@ TEST_F(ShardMT, ForcedCollisionsOnShardZero) {
   Inbox exchange;
   hz3test::Barrier bound(kBound + 1), park(kBound + kOutsiders + 1), resume(kBound + kOutsiders + 1),
       stopped(kBound + kOutsiders + 1), drained(kBound + kOutsiders + 1), checked(kBound + kOutsiders + 1);
-  std::vector<std::vector<void*>> local(kBound + kOutsiders);
+  auto local = LocalLists(kBound + kOutsiders);
   std::vector<std::unique_ptr<Inbox>> inbox;
   for (unsigned i = 0; i < kBound + kOutsiders; ++i) inbox.push_back(std::make_unique<Inbox>());
   std::atomic<int> bind_failures{0};
@@ -327,7 +339,7 @@ TEST_F(ShardMT, ForcedCollisionsOnShardZero) {
       }
     }
     stopped.Wait();
-    for (void* p : inbox[i]->TakeAll()) hz3_free(p);
+    inbox[i]->FreeAll();
     for (void* p : local[i]) hz3_free(p);
     local[i].clear();
     hz3_debug_flush_thread();
@@ -345,7 +357,7 @@ TEST_F(ShardMT, ForcedCollisionsOnShardZero) {
     std::vector<void*> live;
     for (unsigned i = 0; i < kBound + kOutsiders; ++i) {
       live.insert(live.end(), local[i].begin(), local[i].end());
-      live.insert(live.end(), inbox[i]->objs.begin(), inbox[i]->objs.end());
+      live.insert(live.end(), inbox[i]->objs, inbox[i]->objs + inbox[i]->n);
     }
     EXPECT_TRUE(HeapOk(live)) << "mid-run with shard 0 shared";
     EXPECT_EQ(hz3_debug_shard_sharers(0), kBound);
@@ -494,72 +506,22 @@ bool ForkChildRunsToTheEnd() {
 
 // The atfork handlers' own proof. Other threads rarely hold a lock at the
 // instant of a fork, so ForkWhileOtherThreadsAllocate passes even without
-// the handlers; here a helper takes every lock they take (the same calls, in
-// the same order) and lets go 100 ms after the fork was asked for. fork() must
+// the handlers; here a helper takes every lock they take (it runs the prepare
+// handler itself) and lets go 100 ms after the fork was asked for. fork() must
 // wait for it, so the child finds each lock free. Without the handlers the
 // child inherits them held, and its first large malloc, its new thread's cache
 // or its flush waits forever (the child's alarm).
 TEST_F(ShardMT, ForkWaitsForTheLocksAnotherThreadHolds) {
   std::atomic<bool> held{false};
   std::thread holder([&] {
-    hz3::shards_fork_lock();
-    hz3::segments_fork_lock();
-    hz3::meta_fork_lock();
-    hz3::large_fork_lock();
-    hz3::registry_fork_lock();
+    hz3::fork_prepare();
     held.store(true);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    hz3::registry_fork_unlock();
-    hz3::large_fork_unlock();
-    hz3::meta_fork_unlock();
-    hz3::segments_fork_unlock();
-    hz3::shards_fork_unlock();
+    hz3::fork_release();
   });
   while (!held.load()) std::this_thread::yield();
   EXPECT_TRUE(ForkChildRunsToTheEnd());
   holder.join();
-}
-
-// The fork test's workers never call the process's own allocator once they
-// run: a child inherits every lock as it was at fork() time, and ASan's
-// allocator (clang 14) takes none of its locks around fork(), so a worker
-// inside the system malloc at that moment left the child's thread exit (or
-// creation) waiting forever on a lock of a thread that is gone. hz3's locks
-// are what the test is about, not the harness's: the inbox is a fixed array
-// (a full one makes the sender free the object itself) and the local list
-// never grows past its reserve (at most 64 + 8 objects, see Churn).
-struct FixedInbox {
-  std::mutex mu;
-  void* objs[4096];
-  size_t n = 0;
-  bool Put(void* p) {
-    std::lock_guard<std::mutex> g(mu);
-    if (n == std::size(objs)) return false;
-    objs[n++] = p;
-    return true;
-  }
-  void FreeAll() {
-    std::lock_guard<std::mutex> g(mu);
-    for (size_t i = 0; i < n; ++i) hz3_free(objs[i]);
-    n = 0;
-  }
-};
-
-void ChurnNoSystemMalloc(hz3test::Rng& rng, std::vector<void*>& local, FixedInbox& mine, FixedInbox& peer) {
-  for (int k = 0; k < 8; ++k) {
-    size_t n = hz3test::MixedSize(rng, rng.Below(8) == 0);
-    void* p = hz3_malloc(n);
-    if (!p) continue;
-    static_cast<unsigned char*>(p)[0] = 0x5a;
-    if (!rng.Below(2) || !peer.Put(p)) local.push_back(p);
-  }
-  while (local.size() > 64) {
-    size_t i = rng.Below(static_cast<uint32_t>(local.size()));
-    std::swap(local[i], local.back());
-    hz3_free(local.back());
-    local.pop_back();
-  }
-  mine.FreeAll();
 }
 
 // fork() while other threads are inside hz3: the atfork handlers must leave
@@ -570,18 +532,16 @@ void ChurnNoSystemMalloc(hz3test::Rng& rng, std::vector<void*>& local, FixedInbo
 TEST_F(ShardMT, ForkWhileOtherThreadsAllocate) {
   constexpr unsigned kThreads = 3;
   std::atomic<bool> stop{false};
-  std::vector<std::unique_ptr<FixedInbox>> inbox;
-  for (unsigned i = 0; i < kThreads; ++i) inbox.push_back(std::make_unique<FixedInbox>());
-  std::vector<std::vector<void*>> local(kThreads);
-  for (auto& l : local) l.reserve(128);
+  std::vector<std::unique_ptr<Inbox>> inbox;
+  for (unsigned i = 0; i < kThreads; ++i) inbox.push_back(std::make_unique<Inbox>());
+  auto local = LocalLists(kThreads);
   hz3test::Barrier drained(kThreads + 1), go(kThreads + 1);
   std::vector<std::thread> ts;
   for (unsigned i = 0; i < kThreads; ++i)
     ts.emplace_back([&, i] {
       hz3test::Rng rng(5 + i);
       go.Wait();
-      while (!stop.load(std::memory_order_relaxed))
-        ChurnNoSystemMalloc(rng, local[i], *inbox[i], *inbox[(i + 1) % kThreads]);
+      while (!stop.load(std::memory_order_relaxed)) Churn(rng, local[i], *inbox[i], *inbox[(i + 1) % kThreads], true);
       drained.Wait();  // stop putting before anyone drains
       inbox[i]->FreeAll();
       for (void* p : local[i]) hz3_free(p);

@@ -62,21 +62,6 @@ ThreadCache* cache_or_init() {
   return tc;
 }
 
-void fork_prepare() {
-  shards_fork_lock();
-  segments_fork_lock();
-  meta_fork_lock();
-  large_fork_lock();
-  registry_fork_lock();
-}
-void fork_release() {
-  registry_fork_unlock();
-  large_fork_unlock();
-  meta_fork_unlock();
-  segments_fork_unlock();
-  shards_fork_unlock();
-}
-
 __attribute__((constructor)) void hz3_process_init() {
   global_init();
   // Locks held across fork() so the child finds every box consistent; the
@@ -85,6 +70,22 @@ __attribute__((constructor)) void hz3_process_init() {
 }
 
 }  // namespace
+
+void fork_prepare() {
+  shards_fork_lock();
+  segments_fork_lock();
+  meta_fork_lock();
+  large_fork_lock();
+  registry_fork_lock();
+}
+
+void fork_release() {
+  registry_fork_unlock();
+  large_fork_unlock();
+  meta_fork_unlock();
+  segments_fork_unlock();
+  shards_fork_unlock();
+}
 
 void global_init() {
   if (HZ3_LIKELY(g_init_state.load(std::memory_order_acquire) == 2)) return;

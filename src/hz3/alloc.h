@@ -23,6 +23,10 @@ void free_remote_slow(void* p, uint16_t owner, uint32_t sc);
 
 // One-time process setup (config print); idempotent and cheap after the first call.
 void global_init();
+// The atfork handlers: every lock of the allocator, taken before fork() and
+// released after it in parent and child, so the child finds each box whole.
+void fork_prepare();
+void fork_release();
 const char* config_line();
 
 void* calloc_impl(size_t count, size_t size);
