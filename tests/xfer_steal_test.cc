@@ -14,6 +14,7 @@
 #include "hz3/segment.h"
 #include "hz3/shard.h"
 #include "hz3/size_class.h"
+#include "hz3/stock_shelf.h"
 #include "hz3/thread_cache.h"
 #include "test_util.h"
 
@@ -207,6 +208,44 @@ TEST_F(XferStealMT, OwnStashServesTheClassBeforeCarving) {
     EXPECT_TRUE(HeapOk({}, &after));
     EXPECT_EQ(after.in_tcache, 0u);
     EXPECT_EQ(after.in_xfer - before.in_xfer, objs.size()) << "home, to the owner's xfer";
+  });
+  other.join();
+}
+
+// The stash comes before the thread's own xfer too: a thread whose own
+// objects wait in its xfer, and whose stash holds another owner's objects of
+// the same class, refills from the stash. Its own backlog stays in the box.
+TEST_F(XferStealMT, OwnStashServesTheClassBeforeOwnXfer) {
+  constexpr size_t kFirstSize = 256;  // a class no other test here uses
+  const uint32_t sc = hz3::size_to_class(kFirstSize);
+  IdleOwner a(10, kFirstSize, /*free_them=*/false);
+  const std::vector<void*>& foreign = a.objs();
+  ASSERT_LT(foreign.size(), hz3::RemoteStash::flush_at(sc)) << "they must stay stashed";
+  std::thread other([&] {
+    hz3::ThreadCache* tc = nullptr;
+    std::vector<void*> own;
+    // Empty the class's bin (and any stock a recycled shard's backlog left),
+    // so the next malloc refills.
+    do {
+      own.push_back(hz3_malloc(kFirstSize));
+      tc = hz3::t_cache;
+    } while (own.size() < 10000 &&
+             (tc->bins[sc].count || tc->stock[sc].head || hz3::shelf_peek(tc->shelf, sc).head));
+    ASSERT_EQ(tc->bins[sc].count, 0u);
+    const uint16_t me = tc->shard;
+    std::thread freer([&] {  // own objects, freed remotely: home, to this thread's xfer
+      for (void* p : own) hz3_free(p);
+      hz3_debug_flush_thread();
+    });
+    freer.join();
+    ASSERT_TRUE(hz3::shard_at(me).xfer[sc].pending());
+    for (void* p : foreign) hz3_free(p);  // remote: into the stash
+    void* p = hz3_malloc(kFirstSize);
+    EXPECT_EQ(OwnerOf(p), a.shard()) << "the refill took its own xfer before its stash";
+    EXPECT_NE(std::find(foreign.begin(), foreign.end(), p), foreign.end());
+    EXPECT_TRUE(hz3::shard_at(me).xfer[sc].pending()) << "its own backlog should have stayed in the box";
+    hz3_free(p);
+    hz3_debug_flush_thread();
   });
   other.join();
 }

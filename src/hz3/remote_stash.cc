@@ -23,6 +23,7 @@ void stash_flush_entry(RemoteStash& s, StashEntry& e) {
     HZ3_SCHED_POINT_N("stash", "flush", e.head, e.n);
     stash_shadow_verify(s.shadow, uint32_t(&e - s.e), e, owner, sc);
     push_remote_list(owner, sc, e.head, e.tail, e.carriers, kFlushPushCheck);
+    --s.in_class[sc];
   }
   e = StashEntry{};
 }
@@ -33,6 +34,7 @@ void stash_flush_entry(RemoteStash& s, StashEntry& e) {
 [[gnu::noinline]] static void stash_start(RemoteStash& s, StashEntry& e, void* p, uint32_t key) {
   stash_flush_entry(s, e);
   e.key = key;
+  ++s.in_class[RemoteStash::sc_of(key)];
   e.tail = p;
   set_next(p, nullptr);
   e.head = p;
@@ -62,6 +64,7 @@ void stash_push(RemoteStash& s, void* p, uint16_t owner, uint32_t sc) {
 
 uint32_t stash_take(RemoteStash& s, uint32_t sc, uint32_t want, Batch& out, CarrierList& stock) {
   out = Batch{};
+  if (!s.in_class[sc]) return 0;
   // Each owner's entry for sc has one slot (slot_of); only shards ever
   // claimed can have one. The thread's own shard never does (its frees go
   // to its bins).
@@ -81,6 +84,7 @@ uint32_t stash_take(RemoteStash& s, uint32_t sc, uint32_t want, Batch& out, Carr
   const BoxCtx ctx{owner, static_cast<uint16_t>(sc), "stash"};
   flight_note(FlightOp::kPop, FlightBox::kStash, owner, sc, e.head, e.n);
   out = carrier_unpack_some(ctx, e.head, e.carriers, want, stock);
+  --s.in_class[sc];
   e = StashEntry{};
   return out.n;
 }

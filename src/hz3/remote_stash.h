@@ -44,6 +44,11 @@ struct NoStashShadow {};
 struct RemoteStash {
   static constexpr uint32_t kEntries = 256;
   StashEntry e[kEntries];
+  // Entries holding objects, per class: stash_take, asked on every refill,
+  // skips its walk over the owners when its class has none (a thread that
+  // frees nothing remote). Kept by the entry's start and end, off the push's
+  // common path.
+  uint16_t in_class[kNumClasses] = {};
   // Fail-fast lanes only: the entries' debug shadow, set by thread_cache_init.
   [[no_unique_address]] std::conditional_t<kListFailfast, StashShadow*, NoStashShadow> shadow{};
 
@@ -69,10 +74,10 @@ void stash_push(RemoteStash& s, void* p, uint16_t owner, uint32_t sc);
 [[gnu::noinline]] void stash_flush_entry(RemoteStash& s, StashEntry& e);
 void stash_flush_all(RemoteStash& s);
 
-// The thread's own outgoing frees of class sc, reused before a fresh page
-// (shard_refill, HZ3_XFER_STEAL, after the xfer steal and the stock steal
-// found nothing): the entry of that class holding the most objects, whatever
-// its owner, is taken out of the stash and unpacked like a stolen backlog,
+// The thread's own outgoing frees of class sc, reused first (shard_refill,
+// HZ3_XFER_STEAL, before the thread's own xfer): the entry of that class
+// holding the most objects, whatever its owner, is taken out of the stash and
+// unpacked like a stolen backlog,
 // at least `want` objects into `out` (tail known) and the other carriers
 // into `stock` (empty on entry; its owner becomes the entry's). Its objects
 // keep their owner and go home as a steal's do (xfer_steal.h). Returns

@@ -158,9 +158,19 @@ void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint
 uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out,
                       ThreadCache* tc) {
   CarrierList* stock = tc ? &tc->stock[sc] : nullptr;
+  out = Batch{};
+  // The thread's own outgoing frees of the class come first (remote_stash.h):
+  // they are reused where they were freed, as a per-thread cache without
+  // owners would, instead of travelling home while the thread takes its own
+  // returned objects from the other side. The stash's bytes stop waiting for
+  // a full batch (peak RSS at T16 R90: docs/measurements/
+  // 2026-12-04-stash-first.md); what is taken goes home when freed again.
+  // Thread-private: no box, no OwnerExcl.
+  if constexpr (kXferSteal) {
+    if (tc && stash_take(tc->stash, sc, want, out, *stock)) return out.n;
+  }
   Shard& s = shard_at(shard);
   OwnerExclPopGuard pop_guard(s.excl.mutex());
-  out = Batch{};
   Batch part;
   if (s.xfer[sc].pending()) {
     BoxCtx ctx = ctx_of(shard, sc, "xfer");
@@ -188,14 +198,12 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
     }
   }
   // Nothing of its own: another owner's idle backlog before a fresh page
-  // (xfer_steal.h), else another thread's carrier stock (stock_shelf.h),
-  // else the thread's own outgoing frees of the class, still in its stash
-  // (remote_stash.h). Only for a thread cache's refill, the one
-  // place foreign objects are allowed.
+  // (xfer_steal.h), else another thread's carrier stock (stock_shelf.h).
+  // Only for a thread cache's refill, the one place foreign objects are
+  // allowed.
   if constexpr (kXferSteal) {
     if (out.n == 0 && tc && xfer_steal(shard, sc, want, out, *stock)) return out.n;
     if (out.n == 0 && tc && stock_steal(tc, sc, want, out, *stock)) return out.n;
-    if (out.n == 0 && tc && stash_take(tc->stash, sc, want, out, *stock)) return out.n;
   }
   if (out.n == 0) {
     OwnerExclCarveGuard carve_guard(s.excl.mutex());
