@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -212,22 +213,33 @@ TEST_F(XferStealMT, OwnStashServesTheClassBeforeCarving) {
   other.join();
 }
 
-// The stash comes before the thread's own xfer too: a thread whose own
-// objects wait in its xfer, and whose stash holds another owner's objects of
-// the same class, refills from the stash. Its own backlog stays in the box.
-TEST_F(XferStealMT, OwnStashServesTheClassBeforeOwnXfer) {
-  constexpr size_t kFirstSize = 256;  // a class no other test here uses
-  const uint32_t sc = hz3::size_to_class(kFirstSize);
-  IdleOwner a(10, kFirstSize, /*free_them=*/false);
-  const std::vector<void*>& foreign = a.objs();
-  ASSERT_LT(foreign.size(), hz3::RemoteStash::flush_at(sc)) << "they must stay stashed";
+// Which comes first, the stash or the thread's own xfer (stash_first): a
+// thread whose own objects wait in its xfer frees objects of the same class
+// owned by `owners` idle threads (stash entries, one per owner), then
+// mallocs once. Returns the owner of what it got and whether its own backlog
+// is still in its box.
+struct RefillPick {
+  unsigned owner_got = 0;
+  unsigned me = 0;
+  bool from_stash = false;
+  bool own_backlog_left = false;
+};
+RefillPick RefillWithStashAndOwnXfer(size_t size, unsigned owners) {
+  const uint32_t sc = hz3::size_to_class(size);
+  std::vector<std::unique_ptr<IdleOwner>> idle;
+  std::vector<void*> foreign;
+  for (unsigned i = 0; i < owners; ++i) {
+    idle.push_back(std::make_unique<IdleOwner>(5, size, /*free_them=*/false));
+    foreign.insert(foreign.end(), idle.back()->objs().begin(), idle.back()->objs().end());
+  }
+  RefillPick pick;
   std::thread other([&] {
     hz3::ThreadCache* tc = nullptr;
     std::vector<void*> own;
     // Empty the class's bin (and any stock a recycled shard's backlog left),
     // so the next malloc refills.
     do {
-      own.push_back(hz3_malloc(kFirstSize));
+      own.push_back(hz3_malloc(size));
       tc = hz3::t_cache;
     } while (own.size() < 10000 &&
              (tc->bins[sc].count || tc->stock[sc].head || hz3::shelf_peek(tc->shelf, sc).head));
@@ -239,15 +251,36 @@ TEST_F(XferStealMT, OwnStashServesTheClassBeforeOwnXfer) {
     });
     freer.join();
     ASSERT_TRUE(hz3::shard_at(me).xfer[sc].pending());
-    for (void* p : foreign) hz3_free(p);  // remote: into the stash
-    void* p = hz3_malloc(kFirstSize);
-    EXPECT_EQ(OwnerOf(p), a.shard()) << "the refill took its own xfer before its stash";
-    EXPECT_NE(std::find(foreign.begin(), foreign.end(), p), foreign.end());
-    EXPECT_TRUE(hz3::shard_at(me).xfer[sc].pending()) << "its own backlog should have stayed in the box";
+    for (void* p : foreign) hz3_free(p);  // remote: into the stash, one entry per owner
+    ASSERT_EQ(tc->stash.in_class[sc], owners);
+    void* p = hz3_malloc(size);
+    pick.me = me;
+    pick.owner_got = OwnerOf(p);
+    pick.from_stash = std::find(foreign.begin(), foreign.end(), p) != foreign.end();
+    pick.own_backlog_left = hz3::shard_at(me).xfer[sc].pending();
     hz3_free(p);
     hz3_debug_flush_thread();
   });
   other.join();
+  return pick;
+}
+
+// Entries for kStashFirstOwners owners: the stash comes first, the own
+// backlog stays in the box.
+static_assert(hz3::kStashFirstOwners > 1, "StashOfOneOwnerWaitsBehindOwnXfer needs it");
+TEST_F(XferStealMT, StashOfSeveralOwnersServesBeforeOwnXfer) {
+  const RefillPick pick = RefillWithStashAndOwnXfer(256, hz3::kStashFirstOwners);  // a class no other test here uses
+  EXPECT_TRUE(pick.from_stash) << "the refill took its own xfer (owner " << pick.owner_got << ") before its stash";
+  EXPECT_NE(pick.owner_got, pick.me);
+  EXPECT_TRUE(pick.own_backlog_left) << "its own backlog should have stayed in the box";
+}
+
+// An entry for one owner: the thread's own returned objects come first, the
+// entry waits to flush whole.
+TEST_F(XferStealMT, StashOfOneOwnerWaitsBehindOwnXfer) {
+  const RefillPick pick = RefillWithStashAndOwnXfer(384, 1);  // a class no other test here uses
+  EXPECT_FALSE(pick.from_stash) << "the refill took the stash before its own xfer";
+  EXPECT_EQ(pick.owner_got, pick.me);
 }
 
 // A thread that took a backlog keeps what it did not unpack as its stock,

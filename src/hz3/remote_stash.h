@@ -44,10 +44,10 @@ struct NoStashShadow {};
 struct RemoteStash {
   static constexpr uint32_t kEntries = 256;
   StashEntry e[kEntries];
-  // Entries holding objects, per class: stash_take, asked on every refill,
-  // skips its walk over the owners when its class has none (a thread that
-  // frees nothing remote). Kept by the entry's start and end, off the push's
-  // common path.
+  // Entries holding objects, per class: a refill takes the stash first when
+  // its class has entries for several owners (stash_first), and stash_take
+  // skips its walk when the class has none (a thread that frees nothing
+  // remote). Kept by the entry's start and end, off the push's common path.
   uint16_t in_class[kNumClasses] = {};
   // Fail-fast lanes only: the entries' debug shadow, set by thread_cache_init.
   [[no_unique_address]] std::conditional_t<kListFailfast, StashShadow*, NoStashShadow> shadow{};
@@ -74,10 +74,22 @@ void stash_push(RemoteStash& s, void* p, uint16_t owner, uint32_t sc);
 [[gnu::noinline]] void stash_flush_entry(RemoteStash& s, StashEntry& e);
 void stash_flush_all(RemoteStash& s);
 
-// The thread's own outgoing frees of class sc, reused first (shard_refill,
-// HZ3_XFER_STEAL, before the thread's own xfer): the entry of that class
-// holding the most objects, whatever its owner, is taken out of the stash and
-// unpacked like a stolen backlog,
+// A refill's first source (shard_refill, HZ3_XFER_STEAL): the class has stash
+// entries for at least two owners. Each such entry fills at a fraction of the
+// thread's remote frees, so they sit partial and together hold the most
+// memory (at T16 R90 14-21 MiB in all): they are reused where they were
+// freed. Toward a single owner the entry soon flushes whole, and the thread's
+// own returned objects, likelier still in its cache, come first (two threads
+// on two cores: taking the stash first was 4-6% slower at a ~160 ns round
+// trip; docs/measurements/2026-12-04-stash-first.md).
+inline constexpr uint16_t kStashFirstOwners = 2;
+inline bool stash_first(const RemoteStash& s, uint32_t sc) { return s.in_class[sc] >= kStashFirstOwners; }
+
+// The thread's own outgoing frees of class sc, reused before its own xfer
+// when stash_first says so, else before a fresh page (shard_refill,
+// HZ3_XFER_STEAL, after the xfer steal and the stock steal found nothing):
+// the entry of that class holding the most objects, whatever its owner, is
+// taken out of the stash and unpacked like a stolen backlog,
 // at least `want` objects into `out` (tail known) and the other carriers
 // into `stock` (empty on entry; its owner becomes the entry's). Its objects
 // keep their owner and go home as a steal's do (xfer_steal.h). Returns

@@ -159,15 +159,13 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
                       ThreadCache* tc) {
   CarrierList* stock = tc ? &tc->stock[sc] : nullptr;
   out = Batch{};
-  // The thread's own outgoing frees of the class come first (remote_stash.h):
-  // they are reused where they were freed, as a per-thread cache without
-  // owners would, instead of travelling home while the thread takes its own
-  // returned objects from the other side. The stash's bytes stop waiting for
-  // a full batch (peak RSS at T16 R90: docs/measurements/
-  // 2026-12-04-stash-first.md); what is taken goes home when freed again.
-  // Thread-private: no box, no OwnerExcl.
+  // The thread's own outgoing frees of the class, spread over several owners'
+  // partial entries, come first (stash_first, remote_stash.h): they are
+  // reused where they were freed instead of waiting there for full batches
+  // (peak RSS at T16 R90: docs/measurements/2026-12-04-stash-first.md); what
+  // is taken goes home when freed again. Thread-private: no box, no OwnerExcl.
   if constexpr (kXferSteal) {
-    if (tc && stash_take(tc->stash, sc, want, out, *stock)) return out.n;
+    if (tc && stash_first(tc->stash, sc) && stash_take(tc->stash, sc, want, out, *stock)) return out.n;
   }
   Shard& s = shard_at(shard);
   OwnerExclPopGuard pop_guard(s.excl.mutex());
@@ -198,12 +196,14 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
     }
   }
   // Nothing of its own: another owner's idle backlog before a fresh page
-  // (xfer_steal.h), else another thread's carrier stock (stock_shelf.h).
+  // (xfer_steal.h), else another thread's carrier stock (stock_shelf.h),
+  // else the thread's own outgoing frees of the class, still in its stash.
   // Only for a thread cache's refill, the one place foreign objects are
   // allowed.
   if constexpr (kXferSteal) {
     if (out.n == 0 && tc && xfer_steal(shard, sc, want, out, *stock)) return out.n;
     if (out.n == 0 && tc && stock_steal(tc, sc, want, out, *stock)) return out.n;
+    if (out.n == 0 && tc && stash_take(tc->stash, sc, want, out, *stock)) return out.n;
   }
   if (out.n == 0) {
     OwnerExclCarveGuard carve_guard(s.excl.mutex());
