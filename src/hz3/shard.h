@@ -72,18 +72,19 @@ enum class PushCheck : uint8_t { kWalk, kChecked };
 void push_remote_list(uint16_t owner, uint32_t sc, void* head, void* tail, uint32_t n,
                       PushCheck check = PushCheck::kWalk);
 void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint32_t n);
-// Owner refill: (for a thread cache) the thread's own stash entry of the
-// class, then xfer, then central, then (for a thread cache) a steal, then
-// fresh objects carved from a page.
+// Owner refill: (for a thread cache, when stash_first) the thread's own
+// stash entry of the class, then xfer, then central, then (for a thread
+// cache) a steal or the stash, then fresh objects carved from a page.
 // At least `want` objects when there are that many, up to `limit` when a box
 // can hand a whole list over without walking it (out.tail may then be null;
 // xfer's part may round up to whole carriers when limit is below one).
 // With `tc` (a thread cache's refill), the carriers xfer hands over beyond
 // the first `want` objects are not unpacked but left in tc's stock of sc
 // (empty on entry) for later refills. tc's stash entry of the class
-// (stash_take) comes before the shard's boxes, and when the shard has
-// nothing, another owner's xfer backlog (xfer_steal.h), else another thread's
-// stock (stock_shelf.h), is taken before carving, so `out` and the stock may
+// (stash_take) comes before the shard's boxes when the class's entries span
+// several owners (stash_first); and when the shard has nothing, another
+// owner's xfer backlog (xfer_steal.h), else another thread's stock
+// (stock_shelf.h), else the stash, is taken before carving, so `out` and the stock may
 // then hold another owner's objects (the stock's owner says whose).
 // Returns the number of objects in `out` (0 only when the OS is out of memory).
 uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out,

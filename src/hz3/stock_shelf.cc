@@ -71,7 +71,7 @@ uint32_t stock_steal(const ThreadCache* thief, uint32_t sc, uint32_t want, Batch
   // Under the registry lock no cache is unlinked or reused while its shelf is
   // read; the list is unpacked after the lock is released. A refill does not
   // wait for the lock: when another thread holds it (walking, starting or
-  // exiting), this refill goes on to a fresh page.
+  // exiting), this refill goes on to its stash or a fresh page.
   registry_try_for_each(
       [](ThreadCache* tc, void* arg) {
         auto* w = static_cast<Walk*>(arg);

@@ -9,7 +9,7 @@
 // stolen); giving a steal's rest back to its owner's box only moved it into
 // the owner's stock (docs/measurements/2026-12-03-failfast-and-stocks.md).
 // On the shelf it stays reachable: a thread that found no xfer backlog takes
-// another thread's stock of the class before it carves
+// another thread's stock of the class before it takes its stash or carves
 // (docs/measurements/2026-12-04-stock-shelf.md).
 //
 // Form: one word per class, the list of carriers | their count << 48 (as the
