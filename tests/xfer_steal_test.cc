@@ -180,8 +180,8 @@ TEST_F(XferStealMT, StolenObjectsGoHomeOnFlushAndExit) {
   EXPECT_TRUE(HeapOk({}));
 }
 
-// A thread whose bin runs empty reuses its own outgoing frees of the class,
-// still in its stash (stash_take): nothing is carved, the
+// With no backlog to steal, a thread about to carve reuses its own outgoing
+// frees of the class, still in its stash (stash_take): nothing is carved, the
 // objects keep their owner, and they go home when freed and flushed. (A class
 // no other test here uses, so no other shard's xfer has a backlog of it.)
 TEST_F(XferStealMT, OwnStashServesTheClassBeforeCarving) {

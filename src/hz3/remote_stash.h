@@ -80,8 +80,8 @@ void stash_flush_all(RemoteStash& s);
 // memory (at T16 R90 14-21 MiB in all): they are reused where they were
 // freed. Toward a single owner the entry soon flushes whole, and the thread's
 // own returned objects, likelier still in its cache, come first (two threads
-// on two cores: taking the stash first was 4-6% slower at a ~160 ns round
-// trip; docs/measurements/2026-12-04-stash-first.md).
+// on two cores: taking the stash first was 2-10% slower in 7 of 8 paired
+// rounds at a ~160 ns round trip; docs/measurements/2026-12-04-stash-first.md).
 inline constexpr uint16_t kStashFirstOwners = 2;
 inline bool stash_first(const RemoteStash& s, uint32_t sc) { return s.in_class[sc] >= kStashFirstOwners; }
 

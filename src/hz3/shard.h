@@ -84,8 +84,8 @@ void central_push_list(uint16_t shard, uint32_t sc, void* head, void* tail, uint
 // (stash_take) comes before the shard's boxes when the class's entries span
 // several owners (stash_first); and when the shard has nothing, another
 // owner's xfer backlog (xfer_steal.h), else another thread's stock
-// (stock_shelf.h), else the stash, is taken before carving, so `out` and the stock may
-// then hold another owner's objects (the stock's owner says whose).
+// (stock_shelf.h), else the stash, is taken before carving. So `out` and the
+// stock may then hold another owner's objects (the stock's owner says whose).
 // Returns the number of objects in `out` (0 only when the OS is out of memory).
 uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit, Batch& out,
                       ThreadCache* tc = nullptr);
