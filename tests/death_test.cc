@@ -478,7 +478,8 @@ TEST(FreeDeath, DoubleFreeRemote) {
           done.Wait();  // keep p's owner shard alive: the frees below are remote
         });
         allocated.Wait();
-        hz3_free(p);  // remote: into this thread's stash toward p's owner
+        hz3test::RemoteFreesToStash();
+        hz3_free(p);  // remote, the bin full: into this thread's stash toward p's owner
         hz3_free(p);
         done.Wait();
         t.join();
@@ -486,6 +487,33 @@ TEST(FreeDeath, DoubleFreeRemote) {
       "hz3: FAILFAST double_free where=stash shard=[0-9]+ sc=" + std::to_string(size_to_class(48)) +
           " ptr=" HEX " object freed twice in a row");
 }
+
+#if HZ3_XFER_STEAL
+// The same with room in the bin: the first free put another owner's object
+// there (free_remote_slow), and the second is caught at the bin's head.
+TEST(FreeDeath, DoubleFreeRemoteIntoBin) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        void* p = nullptr;
+        hz3test::Barrier allocated(2);
+        hz3test::Barrier done(2);
+        std::thread t([&] {
+          p = hz3_malloc(48);
+          allocated.Wait();
+          done.Wait();  // keep p's owner shard alive: the frees below are remote
+        });
+        allocated.Wait();
+        hz3_free(hz3_malloc(48));  // this thread's bin of the class: set up, with room
+        hz3_free(p);
+        hz3_free(p);
+        done.Wait();
+        t.join();
+      },
+      "hz3: FAILFAST double_free where=tcache shard=[0-9]+ sc=" + std::to_string(size_to_class(48)) +
+          " ptr=" HEX " object freed twice in a row");
+}
+#endif
 
 // A page whose objects were all freed is reclaimed (page_reclaim.h): carved
 // again for another class, or left unused. A late second free of one of its
@@ -598,6 +626,7 @@ void CorruptCarrierInXferThenRefill(unsigned word, void* value, bool two_batches
   void* p2 = hz3_malloc(kSize);
   hz3_debug_flush_thread();  // the rest of the refill batch goes to central
   std::thread t([p1, p2, two_batches] {
+    hz3test::RemoteFreesToStash();
     hz3_free(p1);  // remote: to the owner's xfer once flushed
     if (two_batches) hz3_debug_flush_thread();
     hz3_free(p2);
@@ -832,6 +861,7 @@ void StashThreeThen(size_t size, Corrupt corrupt, bool take = false) {
     done.Wait();  // alive: the frees below are remote
   });
   allocated.Wait();
+  hz3test::RemoteFreesToStash();
   for (void* p : objs) hz3_free(p);
   corrupt(objs);
   if (take)
@@ -938,6 +968,7 @@ TEST(BoundaryDeath, StashEntryPastItsFlushSizeCaught) {
           done.Wait();
         });
         allocated.Wait();
+        hz3test::RemoteFreesToStash();
         hz3_free(objs[0]);
         uint16_t owner_shard = segment_of(objs[0])->owner;
         StashEntry& e = t_cache->stash.e[RemoteStash::slot_of(RemoteStash::key_of(owner_shard, sc))];

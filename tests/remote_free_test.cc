@@ -1,6 +1,8 @@
 // Remote frees: objects freed by a thread other than their owner travel
 // through the freeing thread's stash to the owner's xfer, and come back into
-// use. Conservation must hold at every quiescent point.
+// use (in the lanes with HZ3_XFER_STEAL, only once the freeing thread's bin
+// of the class is full: xfer_steal_test.cc). Conservation must hold at every
+// quiescent point.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -268,6 +270,7 @@ TEST_F(RemoteFreeMT, OneOwnersClassesNeverDisplaceEachOther) {
   hz3_heap_report before, r;
   ASSERT_TRUE(HeapOk(objs, &before));
   std::thread freer([&] {
+    hz3test::RemoteFreesToStash();
     for (void* p : objs) hz3_free(p);
     ASSERT_TRUE(HeapOk({}, &r));
     EXPECT_EQ(r.in_stash, static_cast<size_t>(hz3::kNumClasses)) << "a class displaced another";

@@ -13,6 +13,7 @@
 
 #include "hz3.h"
 #include "hz3/segment_map.h"
+#include "hz3/thread_cache.h"
 
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)
@@ -38,6 +39,18 @@
 namespace hz3test {
 
 inline constexpr bool kSanitized = HZ3_TEST_TSAN || HZ3_TEST_ASAN;
+
+// A remote free goes into the freeing thread's bin while the bin has room
+// (free_remote_slow), and only a full bin sends it to the stash. For a test
+// about the stash: every bin of the calling thread counts as full (its cap
+// set to its count), so this thread's remote frees go to the stash until a
+// bin runs empty and its refill sets the cap again. (A local free into a
+// bin whose cap is now below a batch does not drain it: bin_drain keeps
+// cap - batch, which wraps.)
+inline void RemoteFreesToStash() {
+  hz3_free(hz3_malloc(16));  // the thread's cache, set up
+  for (hz3::Bin& b : hz3::t_cache->bins) b.cap = b.count;
+}
 
 // True for an object carved from a segment page (a size-class object), false
 // for a large mapping or a foreign pointer.

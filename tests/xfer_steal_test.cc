@@ -191,6 +191,7 @@ TEST_F(XferStealMT, OwnStashServesTheClassBeforeCarving) {
   const std::vector<void*>& objs = a.objs();
   ASSERT_LT(objs.size(), hz3::RemoteStash::flush_at(sc)) << "they must stay stashed";
   std::thread other([&] {
+    hz3test::RemoteFreesToStash();
     for (void* p : objs) hz3_free(p);
     hz3_heap_report before;
     ASSERT_TRUE(HeapOk({}, &before));
@@ -202,12 +203,77 @@ TEST_F(XferStealMT, OwnStashServesTheClassBeforeCarving) {
     EXPECT_TRUE(HeapOk({p}, &r));
     EXPECT_EQ(r.carved, before.carved);
     EXPECT_EQ(r.in_stash, 0u) << "the entry should have left the stash whole";
-    EXPECT_EQ(r.in_tcache, objs.size() - 1);
-    hz3_free(p);  // remote again: back into the stash
-    hz3_debug_flush_thread();  // the rest of the bin goes home too
+    EXPECT_EQ(r.in_tcache, before.in_tcache + objs.size() - 1);
+    hz3_free(p);  // remote again: into the bin, which the refill gave room
+    hz3_debug_flush_thread();  // the whole bin goes home
     hz3_heap_report after;
     EXPECT_TRUE(HeapOk({}, &after));
     EXPECT_EQ(after.in_tcache, 0u);
+    EXPECT_EQ(after.in_xfer - before.in_xfer, objs.size()) << "home, to the owner's xfer";
+  });
+  other.join();
+}
+
+// A remote free finding room in the freeing thread's bin of the class stays
+// there (free_remote_slow): no stash entry, the next malloc of the class
+// hands the last one out again, it keeps its owner, and the flush sends it
+// home through the stash to its owner's xfer.
+TEST_F(XferStealMT, RemoteFreeIntoABinWithRoomIsReusedHere) {
+  constexpr size_t kBinSize = 160;  // a class no other test here uses
+  const uint32_t sc = hz3::size_to_class(kBinSize);
+  IdleOwner a(3, kBinSize, /*free_them=*/false);  // alive throughout: the frees below are remote
+  const std::vector<void*>& objs = a.objs();
+  std::thread other([&] {
+    hz3_free(hz3_malloc(kBinSize));  // the class's bin, set up: one refill's batch in it
+    const hz3::Bin& bin = hz3::t_cache->bins[sc];
+    ASSERT_LE(bin.count + objs.size(), bin.cap) << "the test needs room for every object";
+    const uint32_t count0 = bin.count;
+    hz3_heap_report before;
+    ASSERT_TRUE(HeapOk(objs, &before));
+    for (void* p : objs) hz3_free(p);
+    EXPECT_EQ(bin.count, count0 + objs.size());
+    hz3_heap_report r;
+    ASSERT_TRUE(HeapOk({}, &r));
+    EXPECT_EQ(r.in_stash, before.in_stash) << "a remote free went to the stash while the bin had room";
+    EXPECT_EQ(r.in_tcache, before.in_tcache + objs.size());
+    void* q = hz3_malloc(kBinSize);
+    EXPECT_EQ(q, objs.back()) << "the bin hands out the object freed last";
+    EXPECT_EQ(OwnerOf(q), a.shard()) << "it keeps its owner";
+    hz3_free(q);
+    hz3_debug_flush_thread();
+    hz3_heap_report after;
+    ASSERT_TRUE(HeapOk({}, &after));
+    EXPECT_EQ(after.in_tcache, 0u);
+    EXPECT_EQ(after.in_xfer - before.in_xfer, objs.size()) << "home, to the owner's xfer";
+  });
+  other.join();
+}
+
+// A full bin sends a remote free home at once: the objects that found room
+// stay in the bin, the rest go to the stash entry toward their owner.
+TEST_F(XferStealMT, RemoteFreeIntoAFullBinGoesToTheStash) {
+  constexpr size_t kFullSize = 448;  // a class no other test here uses
+  const uint32_t sc = hz3::size_to_class(kFullSize);
+  IdleOwner a(hz3::class_cap(sc) + 4, kFullSize, /*free_them=*/false);
+  const std::vector<void*>& objs = a.objs();
+  std::thread other([&] {
+    hz3_free(hz3_malloc(kFullSize));
+    const hz3::Bin& bin = hz3::t_cache->bins[sc];
+    const size_t room = bin.cap - bin.count;
+    ASSERT_LT(room, objs.size());
+    ASSERT_LT(objs.size() - room, hz3::RemoteStash::flush_at(sc)) << "the stashed ones must stay stashed";
+    hz3_heap_report before;
+    ASSERT_TRUE(HeapOk(objs, &before));
+    for (void* p : objs) hz3_free(p);
+    EXPECT_EQ(bin.count, bin.cap);
+    hz3_heap_report r;
+    ASSERT_TRUE(HeapOk({}, &r));
+    EXPECT_EQ(r.in_tcache, before.in_tcache + room);
+    EXPECT_EQ(r.in_stash, before.in_stash + objs.size() - room);
+    hz3_debug_flush_thread();
+    hz3_heap_report after;
+    ASSERT_TRUE(HeapOk({}, &after));
+    EXPECT_EQ(after.in_stash, 0u);
     EXPECT_EQ(after.in_xfer - before.in_xfer, objs.size()) << "home, to the owner's xfer";
   });
   other.join();
@@ -251,6 +317,7 @@ RefillPick RefillWithStashAndOwnXfer(size_t size, unsigned owners) {
     });
     freer.join();
     ASSERT_TRUE(hz3::shard_at(me).xfer[sc].pending());
+    hz3test::RemoteFreesToStash();  // the class's bin is empty: its cap becomes 0
     for (void* p : foreign) hz3_free(p);  // remote: into the stash, one entry per owner
     ASSERT_EQ(tc->stash.in_class[sc], owners);
     void* p = hz3_malloc(size);

@@ -165,12 +165,28 @@ void free_nonsegment_slow(void* p, GranuleKind kind) {
 
 void free_remote_slow(void* p, uint16_t owner, uint32_t sc) {
   ThreadCache* tc = cache_or_init();
+  Bin& b = tc->bins[sc];
   if (owner == tc->shard) {  // the first free of a thread that just got this shard
-    Bin& b = tc->bins[sc];
     set_next(p, b.head);
     b.head = p;
     if (++b.count > b.cap) bin_drain(tc, sc);
     return;
+  }
+  // Another owner's object goes into this thread's bin while the bin has
+  // room, to be handed out by its next malloc of the class; it keeps its
+  // owner and goes home through the stash when a drain or the thread's exit
+  // takes it out of the bin (bin_take_own). Sending every remote free home
+  // made two threads freeing to each other move each object back to the
+  // core that allocated it, and cost 10-15% at T2 R50 and R90
+  // (docs/measurements/2026-12-04-remote-to-bin.md). A full bin sends it
+  // home at once, as before: the stash, then the owner's xfer.
+  if constexpr (kXferSteal) {
+    if (b.count < b.cap) {
+      set_next(p, b.head);
+      b.head = p;
+      ++b.count;
+      return;
+    }
   }
   stash_push(tc->stash, p, owner, sc);
 }
@@ -183,7 +199,9 @@ void free_remote_slow(void* p, uint16_t owner, uint32_t sc) {
 [[noreturn]] HZ3_COLD void free_double(const void* p, const ThreadCache* tc) {
   const Segment* seg = segment_of(p);
   uint32_t sc = page_desc_of(p).sc;
-  failfast("double_free", seg->owner == tc->shard ? "tcache" : "stash", seg->owner, static_cast<int>(sc), p,
+  // Where the first free put it: the bin (an own object, or another owner's
+  // while the bin had room: free_remote_slow), else the stash.
+  failfast("double_free", tc->bins[sc].head == p ? "tcache" : "stash", seg->owner, static_cast<int>(sc), p,
            "object freed twice in a row");
 }
 

@@ -2,8 +2,9 @@
 //
 // The pointer must be the start of a carved object of our segments
 // (segment_object_ok, object_defect's verdict), and must not be at the head
-// of where its last free put it: the thread's bin of its class when the
-// object is ours, the stash entry toward its owner when it is remote. That
+// of where its last free put it: the thread's bin of its class (an object of
+// ours; another owner's while the bin had room), else the stash entry toward
+// its owner. That
 // catches a double free in a row at O(1); an older duplicate is left to the
 // box checks and the heap check.
 // Inline, with the reports out of line and cold, so a free in the fail-fast
@@ -35,7 +36,9 @@ HZ3_ALWAYS_INLINE void free_check(void* p, ThreadCache* tc) {
     again = tc->bins[sc].head == p;
   } else {
     again = tc->stash.e[RemoteStash::slot_of(RemoteStash::key_of(seg->owner, sc))].newest == p;
-    // A stolen object (xfer_steal.h) can also be free in this thread's bin.
+    // Another owner's object is free in this thread's bin when a remote free
+    // found the bin with room (free_remote_slow) or a steal brought it
+    // (xfer_steal.h).
     if constexpr (kXferSteal) again = again || tc->bins[sc].head == p;
   }
   if (HZ3_UNLIKELY(again)) free_double(p, tc);
