@@ -17,7 +17,9 @@
 // | HZ3_XFER_STEAL                | 0/1    | 1                               | a thread about to carve takes another owner's idle xfer backlog,
 // |                               |        |                                 | else another thread's stock (stock_shelf.h), else its own
 // |                               |        |                                 | stash's objects of the class (stash_take); a refill takes
-// |                               |        |                                 | them first when they wait for several owners (stash_first)
+// |                               |        |                                 | them first when they wait for several owners (stash_first);
+// |                               |        |                                 | a remote free stays in the freeing thread's bin while the
+// |                               |        |                                 | bin has room (free_remote_slow)
 // | HZ3_FREE_FAILFAST             | 0/1    | HZ3_LIST_FAILFAST               | free() checks start-of-object, double free at bin head
 // | HZ3_FLIGHT_RECORDER           | 0/1    | any fail-fast flag above        | per-thread ring of box operations, printed after a FAILFAST line
 // | HZ3_SCHED                     | 0/1    | 0                               | schedule build: schedule points call the cooperative

@@ -1,9 +1,10 @@
 // ThreadCache: per-thread bins of free objects, the carriers it has taken
 // but not unpacked (the stock, kept on its shelf: stock_shelf.h), and its
 // remote stash. Bins and stock hold the thread's own shard's objects, and
-// after a steal (xfer_steal.h, stock_shelf.h) or a stash take
-// (remote_stash.h) some of another owner's, which leave as remote frees
-// (bin_take_own). The fast path (malloc/free hitting a bin) touches
+// some of another owner's: remote frees that found room in the bin
+// (free_remote_slow, HZ3_XFER_STEAL), and what a steal (xfer_steal.h,
+// stock_shelf.h) or a stash take (remote_stash.h) brought; those leave
+// through the stash when the bin drains or the thread exits (bin_take_own). The fast path (malloc/free hitting a bin) touches
 // only this thread's bins: no locks, no ordered atomics, no checks.
 //
 // Every thread starts pointing at a shared, immutable empty cache (kNoShard,

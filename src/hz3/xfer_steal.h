@@ -11,11 +11,12 @@
 // takes such a backlog instead, so carving starts only when no owner has one.
 //
 // What stays as it was: an object belongs to the shard whose page carved it,
-// for life. A stolen object is malloc'd by the thief and, when freed, goes
-// back to its owner like any remote free. Until then it may sit in the
-// thief's bin or carrier stock, so those may hold foreign objects: a bin that
-// drains or flushes sends each foreign object to its owner through the
-// stash (thread_cache.h), and page reclaim leaves them out of its counts.
+// for life. A stolen object is malloc'd by the thief and, when freed, is a
+// remote free like any other. Until it goes home it may sit in the thief's
+// bin or carrier stock, so those may hold foreign objects (as a bin does
+// after a remote free that found room in it): a bin that drains or flushes
+// sends each foreign object to its owner through the stash
+// (thread_cache.h), and page reclaim leaves them out of its counts.
 //
 // Safety: the steal is the box's take-all (an exchange in the lock-free form,
 // every slot under the lock in the mutex form). It never touches the
