@@ -465,53 +465,46 @@ TEST(FlightRecorderDeath, RingFollowsFailfastLine) {
 }
 #endif
 
+// Another thread allocates 48 bytes and stays alive; this thread frees the
+// object twice, both frees remote. `bin_full`: this thread's bins are made
+// full first, so the first free goes to the stash entry toward the owner;
+// otherwise it finds room in this thread's bin (free_remote_slow).
+void FreeRemoteTwice(bool bin_full) {
+  void* p = nullptr;
+  hz3test::Barrier allocated(2);
+  hz3test::Barrier done(2);
+  std::thread t([&] {
+    p = hz3_malloc(48);
+    allocated.Wait();
+    done.Wait();  // keep p's owner shard alive: the frees below are remote
+  });
+  allocated.Wait();
+  if (bin_full)
+    hz3test::RemoteFreesToStash();
+  else
+    hz3_free(hz3_malloc(48));  // this thread's bin of the class: set up, with room
+  hz3_free(p);
+  hz3_free(p);
+  done.Wait();
+  t.join();
+}
+
+std::string DoubleFreeLine(const char* where) {
+  return std::string("hz3: FAILFAST double_free where=") + where + " shard=[0-9]+ sc=" +
+         std::to_string(size_to_class(48)) + " ptr=" HEX " object freed twice in a row";
+}
+
 TEST(FreeDeath, DoubleFreeRemote) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(
-      {
-        void* p = nullptr;
-        hz3test::Barrier allocated(2);
-        hz3test::Barrier done(2);
-        std::thread t([&] {
-          p = hz3_malloc(48);
-          allocated.Wait();
-          done.Wait();  // keep p's owner shard alive: the frees below are remote
-        });
-        allocated.Wait();
-        hz3test::RemoteFreesToStash();
-        hz3_free(p);  // remote, the bin full: into this thread's stash toward p's owner
-        hz3_free(p);
-        done.Wait();
-        t.join();
-      },
-      "hz3: FAILFAST double_free where=stash shard=[0-9]+ sc=" + std::to_string(size_to_class(48)) +
-          " ptr=" HEX " object freed twice in a row");
+  EXPECT_DEATH(FreeRemoteTwice(/*bin_full=*/true), DoubleFreeLine("stash"));
 }
 
 #if HZ3_XFER_STEAL
 // The same with room in the bin: the first free put another owner's object
-// there (free_remote_slow), and the second is caught at the bin's head.
+// there, and the second is caught at the bin's head.
 TEST(FreeDeath, DoubleFreeRemoteIntoBin) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(
-      {
-        void* p = nullptr;
-        hz3test::Barrier allocated(2);
-        hz3test::Barrier done(2);
-        std::thread t([&] {
-          p = hz3_malloc(48);
-          allocated.Wait();
-          done.Wait();  // keep p's owner shard alive: the frees below are remote
-        });
-        allocated.Wait();
-        hz3_free(hz3_malloc(48));  // this thread's bin of the class: set up, with room
-        hz3_free(p);
-        hz3_free(p);
-        done.Wait();
-        t.join();
-      },
-      "hz3: FAILFAST double_free where=tcache shard=[0-9]+ sc=" + std::to_string(size_to_class(48)) +
-          " ptr=" HEX " object freed twice in a row");
+  EXPECT_DEATH(FreeRemoteTwice(/*bin_full=*/false), DoubleFreeLine("tcache"));
 }
 #endif
 

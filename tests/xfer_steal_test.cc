@@ -180,6 +180,18 @@ TEST_F(XferStealMT, StolenObjectsGoHomeOnFlushAndExit) {
   EXPECT_TRUE(HeapOk({}));
 }
 
+// The calling thread flushes: its bins, stock and stash empty, and n more
+// objects than at `before` wait in xfer (the foreign ones, home to their
+// owner's).
+void FlushAndExpectHome(const hz3_heap_report& before, size_t n) {
+  hz3_debug_flush_thread();
+  hz3_heap_report after;
+  ASSERT_TRUE(HeapOk({}, &after));
+  EXPECT_EQ(after.in_tcache, 0u);
+  EXPECT_EQ(after.in_stash, 0u);
+  EXPECT_EQ(after.in_xfer - before.in_xfer, n) << "home, to the owner's xfer";
+}
+
 // With no backlog to steal, a thread about to carve reuses its own outgoing
 // frees of the class, still in its stash (stash_take): nothing is carved, the
 // objects keep their owner, and they go home when freed and flushed. (A class
@@ -205,11 +217,7 @@ TEST_F(XferStealMT, OwnStashServesTheClassBeforeCarving) {
     EXPECT_EQ(r.in_stash, 0u) << "the entry should have left the stash whole";
     EXPECT_EQ(r.in_tcache, before.in_tcache + objs.size() - 1);
     hz3_free(p);  // remote again: into the bin, which the refill gave room
-    hz3_debug_flush_thread();  // the whole bin goes home
-    hz3_heap_report after;
-    EXPECT_TRUE(HeapOk({}, &after));
-    EXPECT_EQ(after.in_tcache, 0u);
-    EXPECT_EQ(after.in_xfer - before.in_xfer, objs.size()) << "home, to the owner's xfer";
+    FlushAndExpectHome(before, objs.size());  // the whole bin goes home
   });
   other.join();
 }
@@ -240,11 +248,7 @@ TEST_F(XferStealMT, RemoteFreeIntoABinWithRoomIsReusedHere) {
     EXPECT_EQ(q, objs.back()) << "the bin hands out the object freed last";
     EXPECT_EQ(OwnerOf(q), a.shard()) << "it keeps its owner";
     hz3_free(q);
-    hz3_debug_flush_thread();
-    hz3_heap_report after;
-    ASSERT_TRUE(HeapOk({}, &after));
-    EXPECT_EQ(after.in_tcache, 0u);
-    EXPECT_EQ(after.in_xfer - before.in_xfer, objs.size()) << "home, to the owner's xfer";
+    FlushAndExpectHome(before, objs.size());
   });
   other.join();
 }
@@ -270,11 +274,7 @@ TEST_F(XferStealMT, RemoteFreeIntoAFullBinGoesToTheStash) {
     ASSERT_TRUE(HeapOk({}, &r));
     EXPECT_EQ(r.in_tcache, before.in_tcache + room);
     EXPECT_EQ(r.in_stash, before.in_stash + objs.size() - room);
-    hz3_debug_flush_thread();
-    hz3_heap_report after;
-    ASSERT_TRUE(HeapOk({}, &after));
-    EXPECT_EQ(after.in_stash, 0u);
-    EXPECT_EQ(after.in_xfer - before.in_xfer, objs.size()) << "home, to the owner's xfer";
+    FlushAndExpectHome(before, objs.size());
   });
   other.join();
 }
