@@ -176,10 +176,11 @@ void free_remote_slow(void* p, uint16_t owner, uint32_t sc) {
   // room, to be handed out by its next malloc of the class; it keeps its
   // owner and goes home through the stash when a drain or the thread's exit
   // takes it out of the bin (bin_take_own). Sending every remote free home
-  // made two threads freeing to each other move each object back to the
-  // core that allocated it, and cost 10-15% at T2 R50 and R90
-  // (docs/measurements/2026-12-04-remote-to-bin.md). A full bin sends it
-  // home at once, as before: the stash, then the owner's xfer.
+  // moved each object back to the core that allocated it: with a ~450 ns
+  // cross-core round trip this is 15% faster at T2 R50 and 5% at T2 R90
+  // (2-3% slower at ~100 ns, where a line crossing cores is cheap; larson
+  // 1.45x; docs/measurements/2026-12-04-remote-to-bin.md). A full bin sends
+  // it home at once, as before: the stash, then the owner's xfer.
   if constexpr (kXferSteal) {
     if (b.count < b.cap) {
       set_next(p, b.head);

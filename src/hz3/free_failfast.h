@@ -4,9 +4,8 @@
 // (segment_object_ok, object_defect's verdict), and must not be at the head
 // of where its last free put it: the thread's bin of its class (an object of
 // ours; another owner's while the bin had room), else the stash entry toward
-// its owner. That
-// catches a double free in a row at O(1); an older duplicate is left to the
-// box checks and the heap check.
+// its owner. That catches a double free in a row at O(1); an older duplicate
+// is left to the box checks and the heap check.
 // Inline, with the reports out of line and cold, so a free in the fail-fast
 // lanes pays for the checks and not for a frame around them.
 #pragma once

@@ -4,8 +4,9 @@
 // some of another owner's: remote frees that found room in the bin
 // (free_remote_slow, HZ3_XFER_STEAL), and what a steal (xfer_steal.h,
 // stock_shelf.h) or a stash take (remote_stash.h) brought; those leave
-// through the stash when the bin drains or the thread exits (bin_take_own). The fast path (malloc/free hitting a bin) touches
-// only this thread's bins: no locks, no ordered atomics, no checks.
+// through the stash when the bin drains or the thread exits (bin_take_own).
+// The fast path (malloc/free hitting a bin) touches only this thread's
+// bins: no locks, no ordered atomics, no checks.
 //
 // Every thread starts pointing at a shared, immutable empty cache (kNoShard,
 // all bins empty), so the fast path needs no "initialized?" test: the first
