@@ -166,28 +166,21 @@ void free_nonsegment_slow(void* p, GranuleKind kind) {
 void free_remote_slow(void* p, uint16_t owner, uint32_t sc) {
   ThreadCache* tc = cache_or_init();
   Bin& b = tc->bins[sc];
-  if (owner == tc->shard) {  // the first free of a thread that just got this shard
+  // Our own object (the first free of a thread that just got this shard)
+  // goes into the bin as free_fast's would. So does another owner's while
+  // the bin has room, to be handed out by the next malloc of the class here;
+  // it keeps its owner and goes home through the stash when a drain or the
+  // thread's exit takes it out of the bin (bin_take_own). Sending every
+  // remote free home moved each object back to the core that allocated it:
+  // with a ~450 ns cross-core round trip this is 15% faster at T2 R50 and 5%
+  // at T2 R90 (2-3% slower at ~100 ns, where a line crossing cores is cheap;
+  // larson 1.45x; docs/measurements/2026-12-04-remote-to-bin.md). A full bin
+  // sends another owner's object home at once: the stash, then its xfer.
+  if (owner == tc->shard || (kXferSteal && b.count < b.cap)) {
     set_next(p, b.head);
     b.head = p;
-    if (++b.count > b.cap) bin_drain(tc, sc);
+    if (++b.count > b.cap) bin_drain(tc, sc);  // only ever for our own: another owner's found room
     return;
-  }
-  // Another owner's object goes into this thread's bin while the bin has
-  // room, to be handed out by its next malloc of the class; it keeps its
-  // owner and goes home through the stash when a drain or the thread's exit
-  // takes it out of the bin (bin_take_own). Sending every remote free home
-  // moved each object back to the core that allocated it: with a ~450 ns
-  // cross-core round trip this is 15% faster at T2 R50 and 5% at T2 R90
-  // (2-3% slower at ~100 ns, where a line crossing cores is cheap; larson
-  // 1.45x; docs/measurements/2026-12-04-remote-to-bin.md). A full bin sends
-  // it home at once, as before: the stash, then the owner's xfer.
-  if constexpr (kXferSteal) {
-    if (b.count < b.cap) {
-      set_next(p, b.head);
-      b.head = p;
-      ++b.count;
-      return;
-    }
   }
   stash_push(tc->stash, p, owner, sc);
 }
