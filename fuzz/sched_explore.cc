@@ -511,7 +511,7 @@ constinit hz3::Mutex g_excl;
 // two consumers share a box (their pops serialized, as under a collision).
 // kRepushOldest: re-push the objects the thread has held longest (kRepush:
 // the newest), so a node can come back on top of a different next.
-// kSteal: xfer's take-all by a thread that is not the consumer (xfer_steal.h).
+// kSteal: a box's take-all by a thread that is not the consumer (xfer_steal.h).
 enum class OpK : uint8_t { kPush, kPop, kRepush, kPopExcl, kRepushOldest, kSteal };
 struct BoxOp {
   OpK k;
@@ -643,6 +643,12 @@ struct CentralT {
     hz3::Batch out;
     if (want == limit) b->pop(kCentralCtx, want, out);
     else b->pop(kCentralCtx, want, limit, out);
+    return out;
+  }
+  // Another shard's take-all (central_steal, xfer_steal.h).
+  hz3::Batch steal(uint32_t min) {
+    hz3::Batch out;
+    b->steal(kCentralCtx, min, out);
     return out;
   }
   bool pending() const { return b->pending(); }
@@ -1084,6 +1090,9 @@ std::vector<Scenario> make_scenarios() {
   v.push_back(box_scenario<XferMutex, kXfer3>("xfer", 3));
   v.push_back(box_scenario<XferLockFree, kXferSteal3>("xfer_steal", 3));
   v.push_back(box_scenario<XferMutex, kXferSteal3>("xfer_steal", 3));
+  // The lock-free central is the lock-free xfer's class: only the mutex
+  // list's steal is new here.
+  v.push_back(box_scenario<CentralMutex, kXferSteal3>("central_steal", 3));
   v.push_back(box_scenario<CentralLockFree, kCentral2>("central", 2));
   v.push_back(box_scenario<CentralMutex, kCentral2>("central", 2));
   v.push_back(box_scenario<CentralLockFree, kCentral3>("central", 3));

@@ -451,8 +451,9 @@ TYPED_TEST(MpscBoxMT, FourProducersOneConsumerLoseNothing) {
 
 // ---- steal: the whole-backlog take any thread may do (xfer_steal.h) ---------
 
-// The two xfer forms (the mutex list is central's and has no steal).
-using StealBoxTypes = ::testing::Types<LockFreeBox, SlotsBox>;
+// Every form: the lock-free list is both boxes' lock-free form, the slots the
+// mutex xfer, the mutex list the mutex central (central_steal).
+using StealBoxTypes = ::testing::Types<LockFreeBox, ListBox, SlotsBox>;
 template <class Box>
 class XferStealBox : public MpscBoxTest<Box> {};
 TYPED_TEST_SUITE(XferStealBox, StealBoxTypes, BoxNames);

@@ -1,7 +1,8 @@
 // XferSteal (xfer_steal.h): a thread that would carve first takes another
-// owner's xfer backlog, or another thread's carrier stock (stock_shelf.h);
-// the stolen objects keep their owner, and whatever of them the thief still
-// holds goes home when its bin drains or flushes.
+// owner's xfer backlog, another thread's carrier stock (stock_shelf.h) or
+// another owner's central list; the stolen objects keep their owner, and
+// whatever of them the thief still holds goes home when its bin drains or
+// flushes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -148,6 +149,77 @@ TEST_F(XferStealMT, ShortBacklogIsLeftToItsOwner) {
   });
   other.join();
   EXPECT_TRUE(a.backlog_waiting()) << "a one-carrier backlog was stolen";
+}
+
+// Thread A allocates n objects of `size`, frees them itself (its bins drain
+// and flush into its own central) and stays alive, parked, until released.
+class CentralOwner {
+ public:
+  CentralOwner(size_t n, size_t size) {
+    owner_ = std::thread([this, n, size] {
+      std::vector<void*> objs(n);
+      for (void*& p : objs) p = hz3_malloc(size);
+      for (void* p : objs) hz3_free(p);
+      hz3_debug_flush_thread();
+      shard_ = hz3_debug_current_shard();
+      ready_.Wait();
+      release_.Wait();
+    });
+    ready_.Wait();
+  }
+  ~CentralOwner() {
+    release_.Wait();
+    owner_.join();
+  }
+  unsigned shard() const { return shard_; }
+
+ private:
+  unsigned shard_ = 0;
+  hz3test::Barrier ready_{2}, release_{2};
+  std::thread owner_;
+};
+
+// An idle owner's central serves another thread before it carves
+// (central_steal, in every form of central): nothing is carved, every object
+// is the idle owner's, and freeing them sends them home.
+TEST_F(XferStealMT, IdleOwnersCentralServesAnotherThreadBeforeCarving) {
+  constexpr size_t kCentralSize = 96;  // a class no other test here uses
+  constexpr size_t kN = 1000;
+  CentralOwner a(kN, kCentralSize);
+  hz3_heap_report before;
+  ASSERT_TRUE(HeapOk({}, &before));
+  ASSERT_GE(before.in_central, kN) << "the owner's frees should wait in its central";
+  std::thread thief([&] {
+    std::vector<void*> got(kN / 2);
+    for (void*& p : got) p = hz3_malloc(kCentralSize);
+    size_t foreign = 0;
+    for (void* p : got) foreign += OwnerOf(p) == a.shard();
+    EXPECT_EQ(foreign, got.size()) << "a page was carved while an idle owner's central held the class";
+    hz3_heap_report r;
+    EXPECT_TRUE(HeapOk(got, &r));
+    EXPECT_EQ(r.carved, before.carved);
+    for (void* p : got) hz3_free(p);  // remote: home to their owner
+  });
+  thief.join();
+  hz3_heap_report after;
+  EXPECT_TRUE(HeapOk({}, &after));
+  EXPECT_EQ(after.carved, before.carved);
+}
+
+// A central list shorter than kStealMinCarriers batches stays its owner's.
+TEST_F(XferStealMT, ShortCentralIsLeftToItsOwner) {
+  constexpr size_t kShortSize = 352;  // a class no other test here uses
+  CentralOwner a(3, kShortSize);
+  const uint32_t sc = hz3::size_to_class(kShortSize);
+  ASSERT_TRUE(hz3::shard_at(static_cast<uint16_t>(a.shard())).central[sc].pending());
+  std::thread other([&] {
+    void* p = hz3_malloc(kShortSize);
+    EXPECT_NE(OwnerOf(p), a.shard());
+    hz3_free(p);
+  });
+  other.join();
+  EXPECT_TRUE(hz3::shard_at(static_cast<uint16_t>(a.shard())).central[sc].pending())
+      << "a three-object central was stolen";
 }
 
 // What the thief has not handed out (in its bin and its carrier stock) goes

@@ -2,8 +2,8 @@
 // Producers: the owner draining a full thread-cache bin, exiting threads, and
 // (mutex xfer only) remote batches that overflowed a full xfer.
 // Consumer: the owner's refill path, after xfer and before carving a page;
-// and, in the mutex form, for a list of several batches only, any thread
-// about to carve (xfer_steal.h).
+// and, for a list of several batches only, any thread about to carve
+// (central_steal, xfer_steal.h).
 //
 // Form, chosen by HZ3_S142_CENTRAL_LOCKFREE:
 //   1: LockFreeMpscList (S142-A).
@@ -22,7 +22,7 @@ using CentralMpsc = LockFreeMpscList<LockFreeChecks{.consumer_token = kS142Failf
 using CentralMutex = MutexList<kS86Shadow>;
 using CentralBox = std::conditional_t<kCentralLockFree, CentralMpsc, CentralMutex>;
 static_assert(MpscBox<CentralMpsc> && MpscBox<CentralMutex>);
-// The mutex form also lets any thread take the whole list (xfer_steal.h).
-static_assert(StealableBox<CentralMutex>);
+// Both forms also let any thread take the whole list (xfer_steal.h).
+static_assert(StealableBox<CentralMpsc> && StealableBox<CentralMutex>);
 
 }  // namespace hz3

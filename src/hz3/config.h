@@ -16,8 +16,9 @@
 // | HZ3_S86_CENTRAL_SHADOW        | 0/1    | 0                               | debug shadow of mutex central (dup/next)
 // | HZ3_XFER_STEAL                | 0/1    | 1                               | a thread about to carve takes another owner's idle xfer backlog,
 // |                               |        |                                 | else another thread's stock (stock_shelf.h), else its own
-// |                               |        |                                 | stash's objects of the class (stash_take); a refill takes
-// |                               |        |                                 | them first when they wait for several owners (stash_first);
+// |                               |        |                                 | stash's objects of the class (stash_take), else another
+// |                               |        |                                 | owner's central list (central_steal); a refill takes the
+// |                               |        |                                 | stash's first when they wait for several owners (stash_first);
 // |                               |        |                                 | a remote free stays in the freeing thread's bin while the
 // |                               |        |                                 | bin has room (free_remote_slow)
 // | HZ3_FREE_FAILFAST             | 0/1    | HZ3_LIST_FAILFAST               | free() checks start-of-object, double free at bin head

@@ -21,10 +21,10 @@
 // them last), and walking them was the biggest cost of a remote-heavy load.
 // The count saturates at kCountUnknown; such a list is walked as before.
 //
-// steal (xfer only, xfer_steal.h): any thread may take the whole shared list
-// with the same exchange. Taking everything has no ABA and steal never
-// touches priv_, so the consumer's pop stays single: at worst its exchange
-// comes back empty. The consumer token is not taken (the owner may be inside
+// steal (xfer and central, xfer_steal.h): any thread may take the whole
+// shared list with the same exchange. Taking everything has no ABA and steal
+// never touches priv_, so the consumer's pop stays single: at worst its
+// exchange comes back empty. The consumer token is not taken (the owner may be inside
 // pop meanwhile, legitimately).
 //
 // No Treiber pop (CAS head to head->next): that is MPMC and ABA-prone. The

@@ -197,13 +197,17 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
   }
   // Nothing of its own: another owner's idle backlog before a fresh page
   // (xfer_steal.h), else another thread's carrier stock (stock_shelf.h),
-  // else the thread's own outgoing frees of the class, still in its stash.
-  // Only for a thread cache's refill, the one place foreign objects are
-  // allowed.
+  // else the thread's own outgoing frees of the class, still in its stash,
+  // else (lock-free central; the mutex one went with the xfer steal) another
+  // owner's central. Only for a thread cache's refill, the one place foreign
+  // objects are allowed.
   if constexpr (kXferSteal) {
     if (out.n == 0 && tc && xfer_steal(shard, sc, want, out, *stock)) return out.n;
     if (out.n == 0 && tc && stock_steal(tc, sc, want, out, *stock)) return out.n;
     if (out.n == 0 && tc && stash_take(tc->stash, sc, want, out, *stock)) return out.n;
+    if constexpr (kCentralLockFree) {
+      if (out.n == 0 && tc && central_steal(shard, sc, out)) return out.n;
+    }
   }
   if (out.n == 0) {
     OwnerExclCarveGuard carve_guard(s.excl.mutex());

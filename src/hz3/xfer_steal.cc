@@ -38,11 +38,14 @@ uint32_t xfer_steal(uint16_t thief, uint32_t sc, uint32_t want, Batch& out, Carr
   // No xfer backlog: with the mutex forms, an owner's central next. A full
   // mutex xfer overflows there, so most of an idle owner's backlog waits in
   // central (T16 R90: 570 MiB peak RSS without this steal, 340 with it). The
-  // lock-free xfer never overflows, and stealing the lock-free central too
-  // changed neither RSS nor speed beyond the noise, so it is left to its
-  // owner. Handed to the bin whole, unwalked, as an owner's own central
-  // refill is (shard_refill).
+  // lock-free xfer never overflows, so its lanes take central last, just
+  // before carving (shard_refill).
   if constexpr (kCentralLockFree) return 0;
+  return central_steal(thief, sc, out);
+}
+
+uint32_t central_steal(uint16_t thief, uint32_t sc, Batch& out) {
+  out = Batch{};
   const uint32_t min = kStealMinCarriers * class_batch(sc);
   return first_victim(thief, [&](uint16_t owner) -> uint32_t {
     Shard& s = shard_at(owner);

@@ -43,9 +43,20 @@ inline constexpr uint32_t kStealMinCarriers = 4;
 // kStealMinCarriers. Unpacks at least `want` objects into `out` (tail known)
 // and leaves the other carriers in `stock` (empty on entry; its owner becomes
 // the victim). With a mutex central (HZ3_S142_CENTRAL_LOCKFREE=0), when no
-// xfer has one, the first central list of at least kStealMinCarriers batches
-// is taken instead, whole into `out` (tail unknown, as an owner's own central
-// refill), the stock left empty. Returns out.n, 0 when no backlog was found.
+// xfer has one, central_steal follows at once. Returns out.n, 0 when no
+// backlog was found.
 uint32_t xfer_steal(uint16_t thief, uint32_t sc, uint32_t want, Batch& out, CarrierList& stock);
+
+// For `thief`'s refill of class sc: take the first other shard's central
+// list of at least kStealMinCarriers batches, whole into `out` (tail unknown,
+// as an owner's own central refill). Returns out.n, 0 when none had one.
+// Central holds what an owner's own frees drained there, and its bins when it
+// exits or flushes: at the end of a T16 R90 run, owners whose threads had
+// finished held up to 110 MiB there while the threads still running carved
+// (docs/measurements/2026-12-04-central-steal.md). With the lock-free central
+// it is the last refill before carving (shard_refill), after the thread's own
+// stash: it only replaces a fresh page (taken right after the xfer steal, it
+// measured 4% slower at T2 R90).
+uint32_t central_steal(uint16_t thief, uint32_t sc, Batch& out);
 
 }  // namespace hz3
