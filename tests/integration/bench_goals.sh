@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# integration.bench_goals SOURCE_DIR: bench/run's goals table (its "### Goals"
+# section), judged on two made-up results.json files through
+# `bench/run --report-from`, so nothing is run or timed:
+#   - "pass": every goal holds, so the table says 5 of 5 met;
+#   - "fail": scale trails tcmalloc in one cell (0.95), failfast is 0.80x
+#     scale in one R=90 cell, mutex beats scale at one R=0 cell (0.90), and
+#     scale's T=16 R=90 peak RSS is 1.6x tcmalloc's; each verdict must say
+#     so, with how many cells failed.
+# Two rounds a cell; the ratios are the same in both, so the paired medians
+# are exactly the ratios written here.
+set -uo pipefail
+SRC_DIR="${1:?source dir}"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+die() { echo "bench_goals: FAILED: $*" >&2; echo "--- report of $case:" >&2; cat "$out/$case/report.md" >&2; exit 1; }
+
+make_results() {  # DIR CASE
+  python3 - "$1" "$2" <<'EOF'
+import json, os, sys
+out, case = sys.argv[1], sys.argv[2]
+prog = "bench_random_mixed_mt_remote_malloc"
+allocs = ["hz3-scale", "hz3-mutex", "hz3-failfast", "tcmalloc", "jemalloc"]
+cells = {f"T={t} R={r}": [t, 1000, 400, 16, 2048, r] for t in (2, 8, 16) for r in (0, 50, 90)}
+runs = []
+for cell, args in cells.items():
+    t, r = args[0], args[5]
+    mops = {"hz3-scale": 100.0, "hz3-mutex": 90.0, "hz3-failfast": 90.0, "tcmalloc": 95.0, "jemalloc": 80.0}
+    rss = {"hz3-scale": 150, "hz3-mutex": 150, "hz3-failfast": 150, "tcmalloc": 120, "jemalloc": 300}
+    if r == 0:
+        mops["hz3-mutex"] = 100.0
+    if case == "fail":
+        if cell == "T=2 R=50":
+            mops["tcmalloc"] = 100.0 / 0.95
+        if cell == "T=8 R=90":
+            mops["hz3-failfast"] = 80.0
+        if cell == "T=16 R=0":
+            mops["hz3-mutex"] = 100.0 / 0.90
+        if cell == "T=16 R=90":
+            rss["hz3-scale"] = 192
+    for rnd in range(2):
+        for a in allocs:
+            ops = mops[a] * 1e6
+            runs.append({"workload": "random_mixed", "cell": cell, "alloc": a, "round": rnd,
+                         "argv": [prog] + [str(x) for x in args], "ok": True, "maxrss_kib": rss[a] * 1024,
+                         "params": " ".join(map(str, args)),
+                         "fields": {"remote_rate": float(r), "ops": 1000, "secs": 1000 / ops, "ops_per_sec": ops}})
+doc = {"machine": {"date": "test", "git_commit": "0" * 40, "git_dirty": False, "nproc": 2, "nproc_available": 2,
+                   "cpu": "test", "mem_total": "test", "kernel": "test", "loadavg_start": [0, 0, 0],
+                   "loadavg_end": [0, 0, 0], "argv": ["bench/run"], "elapsed_secs": 0},
+       "args": {"runs": 2, "iters": 1000, "out": out, "timeout": 60},
+       "allocators": {a: None for a in allocs},
+       "workloads": {"random_mixed": {"program": prog, "cells": cells}},
+       "runs": runs, "probes": [], "callgrind": {}, "redis": None, "notes": [], "failures": []}
+os.makedirs(out, exist_ok=True)
+json.dump(doc, open(os.path.join(out, "results.json"), "w"))
+EOF
+}
+
+for case in pass fail; do
+  make_results "$out/$case" "$case" || die "could not write the made-up results"
+  "$SRC_DIR/bench/run" --report-from "$out/$case/results.json" >"$out/$case/stdout" 2>&1 || die "bench/run --report-from failed"
+done
+
+case=pass
+grep -q "^### Goals" "$out/pass/report.md" || die "no Goals section"
+grep -Eq " 5 of 5 met:$" "$out/pass/report.md" || die "not 5 of 5 met"
+[[ $(grep -c '| met |$' "$out/pass/report.md") -eq 5 ]] || die "not five 'met' verdicts"
+grep -q "150.0 / 120.0 MiB (tcmalloc) = 1.25 | met |" "$out/pass/report.md" || die "RSS line"
+grep -q "T=2 R=50 1.053;" "$out/pass/report.md" || die "scale / best peer at T=2 R=50 is not 1.053"
+
+case=fail
+grep -Eq " 1 of 5 met:$" "$out/fail/report.md" || die "not 1 of 5 met"
+grep -Eq "^\| scale / best peer .* T=2 R=50 0\.950; .*\| \*\*not met\*\* \(1 of 9 cells\) \|$" "$out/fail/report.md" ||
+  die "scale / best peer: T=2 R=50 0.950 not judged 1 of 9 cells not met"
+grep -Eq "^\| S142: scale / mutex at R=50 and R=90 \|.*\| met \|$" "$out/fail/report.md" || die "S142 R50/R90 not met"
+grep -Eq "^\| S142: scale / mutex at R=0 .*T=16 R=0 0\.900 \| \*\*not met\*\* \(1 of 3 cells\) \|$" "$out/fail/report.md" ||
+  die "S142 at R=0: T=16 R=0 0.900 not judged a regression"
+grep -Eq "^\| failfast / scale at R=90 .*T=8 R=90 0\.800;.*\| \*\*not met\*\* \(1 of 3 cells\) \|$" "$out/fail/report.md" ||
+  die "failfast: T=8 R=90 0.800 not judged not met"
+grep -q "192.0 / 120.0 MiB (tcmalloc) = 1.60 | \*\*not met\*\* |" "$out/fail/report.md" || die "RSS 1.60 not judged not met"
+echo "bench_goals: ok"
