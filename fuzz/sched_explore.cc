@@ -516,7 +516,7 @@ enum class OpK : uint8_t { kPush, kPop, kRepush, kPopExcl, kRepushOldest, kSteal
 struct BoxOp {
   OpK k;
   uint32_t a;  // push/repush: objects; pop: want; steal: the minimum
-  uint32_t b;  // pop: limit (== want: the exact pop)
+  uint32_t b;  // pop: limit (== want: the exact pop); steal: the maximum (0: none)
 };
 
 struct ThreadRec {
@@ -567,7 +567,7 @@ struct XferLockFree {
     else b->pop(kXferCtx, want, limit, out);
     return out;
   }
-  hz3::Batch steal(uint32_t min) {
+  hz3::Batch steal(uint32_t min, uint32_t) {  // take-all only
     hz3::Batch out;
     b->steal(kXferCtx, min, out);
     return out;
@@ -611,7 +611,7 @@ struct XferMutex {
     return out;
   }
   // The slots only: what overflowed into central is central's (not stealable).
-  hz3::Batch steal(uint32_t min) {
+  hz3::Batch steal(uint32_t min, uint32_t) {  // take-all only
     hz3::Batch out;
     x->steal(kXferCtx, min, out);
     return out;
@@ -645,9 +645,16 @@ struct CentralT {
     else b->pop(kCentralCtx, want, limit, out);
     return out;
   }
-  // Another shard's take-all (central_steal, xfer_steal.h).
-  hz3::Batch steal(uint32_t min) {
+  // Another shard's take-all (central_steal, xfer_steal.h); `max` (0: none)
+  // where the box can split, as the mutex list does for shared shards.
+  hz3::Batch steal(uint32_t min, uint32_t max) {
     hz3::Batch out;
+    if constexpr (requires { b->steal(kCentralCtx, min, out, max); }) {
+      if (max) {
+        b->steal(kCentralCtx, min, out, max);
+        return out;
+      }
+    }
     b->steal(kCentralCtx, min, out);
     return out;
   }
@@ -775,9 +782,10 @@ struct BoxScenario {
           break;
         }
         case OpK::kSteal: {
-          if constexpr (requires { fam.steal(0u); }) {
-            hz3::Batch b = fam.steal(op.a);
-            collect(me, b, 1, kDrainAll);  // a whole list, its tail may be unknown
+          if constexpr (requires { fam.steal(0u, 0u); }) {
+            hz3::Batch b = fam.steal(op.a, op.b);
+            if (op.b && b.n > op.b) oracle("steal max=%u returned n=%u", op.b, b.n);
+            collect(me, b, 1, kDrainAll);  // a whole list (its tail may be unknown), or a prefix
           } else {
             oracle("steal on a box family that has none (harness)");
           }
@@ -999,6 +1007,12 @@ const std::vector<BoxOp> kXferSteal3[kMaxThreads] = {
     {{OpK::kPush, 2, 0}, {OpK::kPush, 1, 0}},
     {{OpK::kPop, 1, 1}, {OpK::kPop, kDrainAll, kDrainAll}},
     {{OpK::kSteal, 2, 0}, {OpK::kSteal, 1, 0}}};
+// As kXferSteal3, the thief taking at most 2 nodes (a shared shard's
+// central_steal on the mutex list): a prefix, the rest left for the consumer.
+const std::vector<BoxOp> kCentralStealMax3[kMaxThreads] = {
+    {{OpK::kPush, 2, 0}, {OpK::kPush, 2, 0}},
+    {{OpK::kPop, 1, 1}, {OpK::kPop, kDrainAll, kDrainAll}},
+    {{OpK::kSteal, 1, 2}, {OpK::kSteal, 1, 2}}};
 const std::vector<BoxOp> kCentral2[kMaxThreads] = {
     {{OpK::kPush, 3, 0}, {OpK::kPush, 1, 0}},
     {{OpK::kPop, 1, 1}, {OpK::kRepush, 1, 0}, {OpK::kPop, 1, 2}, {OpK::kPop, kDrainAll, kDrainAll},
@@ -1093,6 +1107,7 @@ std::vector<Scenario> make_scenarios() {
   // The lock-free central is the lock-free xfer's class: only the mutex
   // list's steal is new here.
   v.push_back(box_scenario<CentralMutex, kXferSteal3>("central_steal", 3));
+  v.push_back(box_scenario<CentralMutex, kCentralStealMax3>("central_steal_max", 3));
   v.push_back(box_scenario<CentralLockFree, kCentral2>("central", 2));
   v.push_back(box_scenario<CentralMutex, kCentral2>("central", 2));
   v.push_back(box_scenario<CentralLockFree, kCentral3>("central", 3));

@@ -572,6 +572,26 @@ TYPED_TEST(XferStealBox, ProducersConsumerAndThiefLoseNothing) {
 
 // ---- the S86 shadow on real hz3 objects -------------------------------------
 
+// The mutex list's steal with a maximum (central_steal with shared shards,
+// config.h kShardsShared): a longer list gives its first `max` nodes with
+// their tail, and the rest stays in the box for its consumer.
+using MutexListSteal = MpscBoxTest<ListBox>;
+TEST_F(MutexListSteal, MaxTakesAPrefixAndLeavesTheRest) {
+  ASSERT_TRUE(Push(0, 5));
+  ASSERT_TRUE(Push(5, 5));  // the box: 5..9 then 0..4
+  Batch b;
+  EXPECT_EQ(box.steal(kCtx, 11, b, 20), 0u) << "below the minimum";
+  ASSERT_EQ(box.steal(kCtx, 4, b, 6), 6u);
+  ASSERT_NE(b.tail, nullptr) << "a prefix is walked, so its tail is known";
+  EXPECT_EQ(next_of(b.tail), nullptr);
+  std::vector<uint32_t> ids;
+  ASSERT_TRUE(Collect(b, ids));
+  EXPECT_EQ(ids, (std::vector<uint32_t>{5, 6, 7, 8, 9, 0}));
+  EXPECT_EQ(Walk(), (std::vector<uint32_t>{1, 2, 3, 4})) << "the rest stays in the box, in order";
+  ASSERT_EQ(box.steal(kCtx, 4, b, 6), 4u) << "at most max: the whole rest";
+  EXPECT_FALSE(box.pending());
+}
+
 TEST(MutexListShadow, RealObjectsRoundTripCleanly) {
   constexpr size_t kSize = 96;
   const uint32_t sc = size_to_class(kSize);

@@ -23,6 +23,10 @@
 #include "hz3.h"
 #include "hz3/alloc.h"
 #include "hz3/config.h"
+#include "hz3/segment.h"
+#include "hz3/shard.h"
+#include "hz3/size_class.h"
+#include "hz3/thread_cache.h"
 #include "test_util.h"
 
 #if HZ3_TEST_ASAN
@@ -375,6 +379,52 @@ TEST_F(ShardMT, ForcedCollisionsOnShardZero) {
 
 #if !HZ3_SHARD_COLLISION_FAILFAST
 // More live threads than shards: the extra ones share (least-loaded first).
+#if !HZ3_SHARD_COLLISION_FAILFAST
+// Threads that share a shard share its central (config.h kShardsShared): a
+// refill takes at most kSharedRefillBatches batches of a long central list
+// and leaves the rest to its shard-mates, who then need not carve.
+TEST_F(ShardMT, SharedShardRefillLeavesCentralToShardMates) {
+  constexpr size_t kMateSize = 272;  // a class no other test here uses
+  constexpr size_t kN = 2000;
+  const uint32_t sc = hz3::size_to_class(kMateSize);
+  const uint32_t cap = hz3::kSharedRefillBatches * hz3::class_batch(sc);
+  ASSERT_GT(kN, 2 * cap);
+  const unsigned target = hz3_num_shards() - 1;  // nobody claims the top shard here
+  hz3test::Barrier refilled(2), done(2);
+  void* held = nullptr;
+  std::thread first([&] {
+    ASSERT_EQ(hz3_debug_bind_shard(target), 0);
+    std::vector<void*> objs(kN);
+    for (void*& p : objs) p = hz3_malloc(kMateSize);
+    for (void* p : objs) hz3_free(p);
+    hz3_debug_flush_thread();  // all kN in the shard's central
+    held = hz3_malloc(kMateSize);
+    EXPECT_LT(hz3::t_cache->bins[sc].count, cap) << "the refill took more than its share of the central list";
+    EXPECT_TRUE(hz3::shard_at(static_cast<uint16_t>(target)).central[sc].pending());
+    refilled.Wait();
+    done.Wait();
+    hz3_free(held);
+  });
+  refilled.Wait();
+  hz3_heap_report before;
+  EXPECT_TRUE(HeapOk({held}, &before));
+  std::thread mate([&] {
+    ASSERT_EQ(hz3_debug_bind_shard(target), 0);
+    EXPECT_EQ(hz3_debug_shard_sharers(target), 2u);
+    void* p = hz3_malloc(kMateSize);
+    EXPECT_EQ(hz3::segment_of(p)->owner, target);
+    EXPECT_GT(hz3::t_cache->bins[sc].count, 0u) << "the shard-mate's refill found nothing in central";
+    hz3_free(p);
+  });
+  mate.join();
+  hz3_heap_report after;
+  EXPECT_TRUE(HeapOk({held}, &after));
+  EXPECT_EQ(after.carved, before.carved) << "the shard-mate carved while the central held the class";
+  done.Wait();
+  first.join();
+}
+#endif
+
 TEST_F(ShardMT, MoreThreadsThanShardsShare) {
   const unsigned n = hz3_num_shards() + 4;
   hz3test::Barrier parked(n + 1), resume(n + 1);

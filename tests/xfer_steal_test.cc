@@ -191,7 +191,16 @@ TEST_F(XferStealMT, IdleOwnersCentralServesAnotherThreadBeforeCarving) {
   ASSERT_GE(before.in_central, kN) << "the owner's frees should wait in its central";
   std::thread thief([&] {
     std::vector<void*> got(kN / 2);
-    for (void*& p : got) p = hz3_malloc(kCentralSize);
+    got[0] = hz3_malloc(kCentralSize);
+    // The steal takes the whole list, except from a mutex central when
+    // shards are shared (config.h kShardsShared): then 8 batches at most.
+    const uint32_t sc = hz3::size_to_class(kCentralSize);
+    const uint32_t in_bin = hz3::t_cache->bins[sc].count;
+    if (hz3::kShardsShared && !hz3::kCentralLockFree)
+      EXPECT_LT(in_bin, hz3::kSharedRefillBatches * hz3::class_batch(sc));
+    else
+      EXPECT_GE(in_bin, kN - 1) << "the steal should take the whole central list";
+    for (size_t i = 1; i < got.size(); ++i) got[i] = hz3_malloc(kCentralSize);
     size_t foreign = 0;
     for (void* p : got) foreign += OwnerOf(p) == a.shard();
     EXPECT_EQ(foreign, got.size()) << "a page was carved while an idle owner's central held the class";

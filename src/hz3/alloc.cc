@@ -130,7 +130,8 @@ void* alloc_slow(uint32_t sc) {
   // 2026-12-03-carrier-stock.md). Else the boxes hand over whatever they can
   // without walking (a whole remote backlog costs O(1)): xfer's carriers
   // beyond a batch go to the stock, and the bin holds the rest of the refill
-  // (a central list handed over whole): its cap grows to what it got and
+  // (a central list handed over whole; 8 batches at most where threads share
+  // shards, config.h kShardsShared): its cap grows to what it got and
   // returns to the class cap when it next runs empty, so frees in between do
   // not drain (and walk) the cold rest.
   CarrierList& stock = tc->stock[sc];

@@ -131,5 +131,11 @@ inline constexpr bool kFlightRecorder = HZ3_FLIGHT_RECORDER;
 // Derived: which owner-only paths take the shard's OwnerExcl lock.
 inline constexpr bool kOwnerExclPop = kOwnerExclAlways;
 inline constexpr bool kCarveLocked = kOwnerExclAlways || !kCollisionFailfast;
+// Several threads may own one shard (collisions allowed, serialized by
+// OwnerExcl): a refill then takes at most kSharedRefillBatches batches of a
+// central list (shard_refill, central_steal), so one thread does not take
+// what its shard-mates need.
+inline constexpr bool kShardsShared = !kCollisionFailfast;
+inline constexpr unsigned kSharedRefillBatches = 8;
 
 }  // namespace hz3

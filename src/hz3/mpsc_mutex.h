@@ -70,13 +70,23 @@ class alignas(kCacheLine) MutexList {
 
   // Any thread (xfer_steal.h): the whole list when it holds at least `min`
   // nodes (min >= 1), else nothing. out.head..(tail unknown) with out.n
-  // nodes, as the lock-free form's steal; returns out.n.
-  uint32_t steal(const BoxCtx& ctx, uint32_t min, Batch& out) {
+  // nodes, as the lock-free form's steal; returns out.n. With `max` (>= min),
+  // a longer list gives only its first `max` nodes (walked: tail known) and
+  // keeps the rest.
+  uint32_t steal(const BoxCtx& ctx, uint32_t min, Batch& out, uint32_t max = UINT32_MAX) {
     out = Batch{};
     if (n_.load(std::memory_order_relaxed) < min) return 0;  // a hint: saves the lock
     LockGuard g(mu_);
     const uint32_t have = n_.load(std::memory_order_relaxed);
     if (have < min) return 0;
+    if (have > max) {
+      if constexpr (kShadow) shadow_on_pop(ctx, head_, max);
+      out.head = head_;
+      out.tail = split_prefix(head_, max, &head_);
+      out.n = max;
+      n_.store(have - max, std::memory_order_relaxed);
+      return max;
+    }
     if constexpr (kShadow) shadow_on_pop(ctx, head_, have);
     out = Batch{head_, nullptr, have};
     head_ = nullptr;

@@ -188,7 +188,12 @@ uint32_t shard_refill(uint16_t shard, uint32_t sc, uint32_t want, uint32_t limit
   }
   if (out.n < want && s.central[sc].pending()) {
     BoxCtx ctx = ctx_of(shard, sc, "central");
-    if (s.central[sc].pop(ctx, want - out.n, limit - out.n, part)) {
+    // Shared shard: a long list stays for the shard-mates (kShardsShared).
+    uint32_t central_limit = limit - out.n;
+    if constexpr (kShardsShared) {
+      if (central_limit > kSharedRefillBatches * want) central_limit = kSharedRefillBatches * want;
+    }
+    if (s.central[sc].pop(ctx, want - out.n, central_limit, part)) {
       flight_note(FlightOp::kPop, FlightBox::kCentral, shard, sc, part.head, part.n);
       s.central_bytes.fetch_sub(int64_t{part.n} * class_size(sc), std::memory_order_relaxed);
       if constexpr (kListFailfast) refill_check(ctx, part);

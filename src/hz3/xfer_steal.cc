@@ -21,6 +21,18 @@ uint32_t first_victim(uint16_t thief, Take take) {
   return 0;
 }
 
+// A central list, whole; with shared shards (kShardsShared), only its first
+// `shared_max` nodes where the box can split (the mutex list: the lock-free
+// steal can only take everything).
+template <class Box>
+uint32_t steal_central(Box& box, const BoxCtx& ctx, uint32_t min, uint32_t shared_max, Batch& out) {
+  if constexpr (kShardsShared && requires { box.steal(ctx, min, out, shared_max); }) {
+    return box.steal(ctx, min, out, shared_max);
+  } else {
+    return box.steal(ctx, min, out);
+  }
+}
+
 }  // namespace
 
 uint32_t xfer_steal(uint16_t thief, uint32_t sc, uint32_t want, Batch& out, CarrierList& stock) {
@@ -50,7 +62,7 @@ uint32_t central_steal(uint16_t thief, uint32_t sc, Batch& out) {
   return first_victim(thief, [&](uint16_t owner) -> uint32_t {
     Shard& s = shard_at(owner);
     const BoxCtx ctx{owner, static_cast<uint16_t>(sc), "steal"};
-    if (!s.central[sc].steal(ctx, min, out)) return 0;
+    if (!steal_central(s.central[sc], ctx, min, kSharedRefillBatches * class_batch(sc), out)) return 0;
     flight_note(FlightOp::kSteal, FlightBox::kCentral, owner, sc, out.head, out.n);
     s.central_bytes.fetch_sub(int64_t{out.n} * class_size(sc), std::memory_order_relaxed);
     if constexpr (kListFailfast) refill_check(ctx, out);
