@@ -53,13 +53,7 @@ class alignas(kCacheLine) MutexList {
         return have;
       }
     }
-    uint32_t k = want < have ? want : have;
-    if constexpr (kShadow) shadow_on_pop(ctx, head_, k);
-    out.head = head_;
-    out.tail = split_prefix(head_, k, &head_);
-    out.n = k;
-    n_.store(have - k, std::memory_order_relaxed);
-    return k;
+    return take_prefix(ctx, want < have ? want : have, have, out);
   }
 
   uint32_t pop(const BoxCtx& ctx, uint32_t want, Batch& out) {
@@ -79,14 +73,7 @@ class alignas(kCacheLine) MutexList {
     LockGuard g(mu_);
     const uint32_t have = n_.load(std::memory_order_relaxed);
     if (have < min) return 0;
-    if (have > max) {
-      if constexpr (kShadow) shadow_on_pop(ctx, head_, max);
-      out.head = head_;
-      out.tail = split_prefix(head_, max, &head_);
-      out.n = max;
-      n_.store(have - max, std::memory_order_relaxed);
-      return max;
-    }
+    if (have > max) return take_prefix(ctx, max, have, out);
     if constexpr (kShadow) shadow_on_pop(ctx, head_, have);
     out = Batch{head_, nullptr, have};
     head_ = nullptr;
@@ -106,6 +93,16 @@ class alignas(kCacheLine) MutexList {
   void fork_unlock() { mu_.unlock(); }
 
  private:
+  // Under mu_: the first k (<= have) of the list's `have` nodes, walked: O(k).
+  uint32_t take_prefix(const BoxCtx& ctx, uint32_t k, uint32_t have, Batch& out) {
+    if constexpr (kShadow) shadow_on_pop(ctx, head_, k);
+    out.head = head_;
+    out.tail = split_prefix(head_, k, &head_);
+    out.n = k;
+    n_.store(have - k, std::memory_order_relaxed);
+    return k;
+  }
+
   Mutex mu_;
   void* head_ = nullptr;          // under mu_
   std::atomic<uint32_t> n_{0};    // written under mu_, exact; relaxed reads outside for pending()
