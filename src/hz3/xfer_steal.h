@@ -49,7 +49,9 @@ uint32_t xfer_steal(uint16_t thief, uint32_t sc, uint32_t want, Batch& out, Carr
 
 // For `thief`'s refill of class sc: take the first other shard's central
 // list of at least kStealMinCarriers batches, whole into `out` (tail unknown,
-// as an owner's own central refill). Returns out.n, 0 when none had one.
+// as an owner's own central refill); where threads share shards, a mutex
+// central gives its first kSharedRefillBatches batches only (config.h).
+// Returns out.n, 0 when none had one.
 // Central holds what an owner's own frees drained there, and its bins when it
 // exits or flushes: at the end of a T16 R90 run, owners whose threads had
 // finished held up to 110 MiB there while the threads still running carved
