@@ -28,21 +28,27 @@ constexpr size_t kSize = 128;
 
 [[maybe_unused]] unsigned OwnerOf(const void* p) { return hz3::segment_of(p)->owner; }
 
+// Who frees an IdleOwner's objects: another thread (remote: they wait in
+// the owner's xfer), the owner itself before it parks (its bins drain and
+// flush into its own central), or nobody (the test frees them).
+enum class Frees { kRemote, kByOwner, kNone };
+
 // Thread A allocates n objects of `size` and stays alive, parked, until
-// released; another thread frees them all (remote: they wait in A's xfer),
-// unless `free_them` is false (the test frees them itself).
+// released; `frees` says what becomes of the objects meanwhile.
 class IdleOwner {
  public:
-  explicit IdleOwner(size_t n, size_t size = kSize, bool free_them = true) : objs_(n), size_(size) {
-    owner_ = std::thread([this] {
+  explicit IdleOwner(size_t n, size_t size = kSize, Frees frees = Frees::kRemote) : objs_(n), size_(size) {
+    owner_ = std::thread([this, frees] {
       for (void*& p : objs_) p = hz3_malloc(size_);
+      if (frees == Frees::kByOwner)
+        for (void* p : objs_) hz3_free(p);
       shard_ = hz3_debug_current_shard();
       hz3_debug_flush_thread();
       ready_.Wait();
       release_.Wait();
     });
     ready_.Wait();
-    if (!free_them) return;
+    if (frees != Frees::kRemote) return;
     std::thread freer([this] {
       for (void* p : objs_) hz3_free(p);
       hz3_debug_flush_thread();
@@ -66,6 +72,11 @@ class IdleOwner {
   hz3test::Barrier ready_{2}, release_{2};
   std::thread owner_;
 };
+
+// How many of `objs` belong to `shard`.
+[[maybe_unused]] size_t CountOwnedBy(const std::vector<void*>& objs, unsigned shard) {
+  return static_cast<size_t>(std::count_if(objs.begin(), objs.end(), [&](void* p) { return OwnerOf(p) == shard; }));
+}
 
 #if HZ3_XFER_STEAL
 
@@ -117,9 +128,7 @@ TEST_F(XferStealMT, WholeBacklogServesBeforeCarving) {
   std::thread thief([&] {
     std::vector<void*> got(kN);
     for (void*& p : got) p = hz3_malloc(kWholeSize);
-    size_t foreign = 0;
-    for (void* p : got) foreign += OwnerOf(p) == a.shard();
-    EXPECT_EQ(foreign, kN) << "a page was carved while the owner's backlog still held objects";
+    EXPECT_EQ(CountOwnedBy(got, a.shard()), kN) << "a page was carved while the owner's backlog still held objects";
     hz3_heap_report r;
     EXPECT_TRUE(HeapOk(got, &r));
     EXPECT_EQ(r.carved, before.carved);
@@ -151,41 +160,13 @@ TEST_F(XferStealMT, ShortBacklogIsLeftToItsOwner) {
   EXPECT_TRUE(a.backlog_waiting()) << "a one-carrier backlog was stolen";
 }
 
-// Thread A allocates n objects of `size`, frees them itself (its bins drain
-// and flush into its own central) and stays alive, parked, until released.
-class CentralOwner {
- public:
-  CentralOwner(size_t n, size_t size) {
-    owner_ = std::thread([this, n, size] {
-      std::vector<void*> objs(n);
-      for (void*& p : objs) p = hz3_malloc(size);
-      for (void* p : objs) hz3_free(p);
-      hz3_debug_flush_thread();
-      shard_ = hz3_debug_current_shard();
-      ready_.Wait();
-      release_.Wait();
-    });
-    ready_.Wait();
-  }
-  ~CentralOwner() {
-    release_.Wait();
-    owner_.join();
-  }
-  unsigned shard() const { return shard_; }
-
- private:
-  unsigned shard_ = 0;
-  hz3test::Barrier ready_{2}, release_{2};
-  std::thread owner_;
-};
-
 // An idle owner's central serves another thread before it carves
 // (central_steal, in every form of central): nothing is carved, every object
 // is the idle owner's, and freeing them sends them home.
 TEST_F(XferStealMT, IdleOwnersCentralServesAnotherThreadBeforeCarving) {
   constexpr size_t kCentralSize = 96;  // a class no other test here uses
   constexpr size_t kN = 1000;
-  CentralOwner a(kN, kCentralSize);
+  IdleOwner a(kN, kCentralSize, Frees::kByOwner);
   hz3_heap_report before;
   ASSERT_TRUE(HeapOk({}, &before));
   ASSERT_GE(before.in_central, kN) << "the owner's frees should wait in its central";
@@ -201,9 +182,7 @@ TEST_F(XferStealMT, IdleOwnersCentralServesAnotherThreadBeforeCarving) {
     else
       EXPECT_GE(in_bin, kN - 1) << "the steal should take the whole central list";
     for (size_t i = 1; i < got.size(); ++i) got[i] = hz3_malloc(kCentralSize);
-    size_t foreign = 0;
-    for (void* p : got) foreign += OwnerOf(p) == a.shard();
-    EXPECT_EQ(foreign, got.size()) << "a page was carved while an idle owner's central held the class";
+    EXPECT_EQ(CountOwnedBy(got, a.shard()), got.size()) << "a page was carved while an idle owner's central held the class";
     hz3_heap_report r;
     EXPECT_TRUE(HeapOk(got, &r));
     EXPECT_EQ(r.carved, before.carved);
@@ -218,7 +197,7 @@ TEST_F(XferStealMT, IdleOwnersCentralServesAnotherThreadBeforeCarving) {
 // A central list shorter than kStealMinCarriers batches stays its owner's.
 TEST_F(XferStealMT, ShortCentralIsLeftToItsOwner) {
   constexpr size_t kShortSize = 352;  // a class no other test here uses
-  CentralOwner a(3, kShortSize);
+  IdleOwner a(3, kShortSize, Frees::kByOwner);
   const uint32_t sc = hz3::size_to_class(kShortSize);
   ASSERT_TRUE(hz3::shard_at(static_cast<uint16_t>(a.shard())).central[sc].pending());
   std::thread other([&] {
@@ -280,7 +259,7 @@ void FlushAndExpectHome(const hz3_heap_report& before, size_t n) {
 TEST_F(XferStealMT, OwnStashServesTheClassBeforeCarving) {
   constexpr size_t kStashSize = 192;
   const uint32_t sc = hz3::size_to_class(kStashSize);
-  IdleOwner a(10, kStashSize, /*free_them=*/false);  // alive throughout: the frees below are remote
+  IdleOwner a(10, kStashSize, Frees::kNone);  // alive throughout: the frees below are remote
   const std::vector<void*>& objs = a.objs();
   ASSERT_LT(objs.size(), hz3::RemoteStash::flush_at(sc)) << "they must stay stashed";
   std::thread other([&] {
@@ -310,7 +289,7 @@ TEST_F(XferStealMT, OwnStashServesTheClassBeforeCarving) {
 TEST_F(XferStealMT, RemoteFreeIntoABinWithRoomIsReusedHere) {
   constexpr size_t kBinSize = 160;  // a class no other test here uses
   const uint32_t sc = hz3::size_to_class(kBinSize);
-  IdleOwner a(3, kBinSize, /*free_them=*/false);  // alive throughout: the frees below are remote
+  IdleOwner a(3, kBinSize, Frees::kNone);  // alive throughout: the frees below are remote
   const std::vector<void*>& objs = a.objs();
   std::thread other([&] {
     hz3_free(hz3_malloc(kBinSize));  // the class's bin, set up: one refill's batch in it
@@ -339,7 +318,7 @@ TEST_F(XferStealMT, RemoteFreeIntoABinWithRoomIsReusedHere) {
 TEST_F(XferStealMT, RemoteFreeIntoAFullBinGoesToTheStash) {
   constexpr size_t kFullSize = 448;  // a class no other test here uses
   const uint32_t sc = hz3::size_to_class(kFullSize);
-  IdleOwner a(hz3::class_cap(sc) + 4, kFullSize, /*free_them=*/false);
+  IdleOwner a(hz3::class_cap(sc) + 4, kFullSize, Frees::kNone);
   const std::vector<void*>& objs = a.objs();
   std::thread other([&] {
     hz3_free(hz3_malloc(kFullSize));
@@ -376,7 +355,7 @@ RefillPick RefillWithStashAndOwnXfer(size_t size, unsigned owners) {
   std::vector<std::unique_ptr<IdleOwner>> idle;
   std::vector<void*> foreign;
   for (unsigned i = 0; i < owners; ++i) {
-    idle.push_back(std::make_unique<IdleOwner>(5, size, /*free_them=*/false));
+    idle.push_back(std::make_unique<IdleOwner>(5, size, Frees::kNone));
     foreign.insert(foreign.end(), idle.back()->objs().begin(), idle.back()->objs().end());
   }
   RefillPick pick;
@@ -459,9 +438,7 @@ TEST_F(XferStealMT, ParkedThreadsStockServesAnotherBeforeCarving) {
   std::thread taker([&] {
     std::vector<void*> got(200);
     for (void*& p : got) p = hz3_malloc(kShelfSize);
-    size_t foreign = 0;
-    for (void* p : got) foreign += OwnerOf(p) == a.shard();
-    EXPECT_EQ(foreign, got.size()) << "a page was carved while another thread's stock held the class";
+    EXPECT_EQ(CountOwnedBy(got, a.shard()), got.size()) << "a page was carved while another thread's stock held the class";
     // (With the mutex forms most of the backlog overflowed into the owner's
     // central, which the xfer steal takes first: the shelf may still hold.)
     if (hz3::kCentralLockFree)
