@@ -1,4 +1,4 @@
-// bench_random_mixed_mt_remote_malloc T ITERS WS MIN MAX R [RING [live]]
+// bench_random_mixed_mt_remote_malloc T ITERS WS MIN MAX R [RING [live] [pace=OPS]]
 //
 // T threads, each running ITERS iterations over its own WS slots. An
 // iteration picks a slot at random: a full slot is freed, an empty one gets
@@ -16,6 +16,14 @@
 // carries its size in its first word, every thread keeps its live bytes, and
 // every 1024 iterations a thread sums all of them: peak_live_kib= is the
 // largest sum seen. Without `live` none of this is compiled into the loop.
+//
+// `pace=OPS` holds the whole program to at most OPS iterations a second
+// (each thread to OPS/T, sleeping when ahead, checked every 256 iterations).
+// Unpaced, the objects waiting in the rings of descheduled receivers grow
+// with the allocator's speed, so a faster allocator's peak RSS holds more of
+// the program's objects. At a pace every allocator keeps, each program does
+// the same work in the same time and the peak RSS compares the allocators'
+// own memory. pace_held=1 when the run kept at least 97% of the pace.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -54,6 +62,7 @@ struct Params {
   size_t min, max;
   int remote_pct;
   size_t ring;
+  double pace;  // iterations per second for the whole program; 0 unpaced
 };
 
 struct alignas(64) Counts {
@@ -73,14 +82,26 @@ uint64_t xorshift(uint64_t& s) {
 
 int main(int argc, char** argv) {
   if (argc < 7) {
-    fprintf(stderr, "usage: %s T ITERS WS MIN MAX R [RING [live]]\n", argv[0]);
+    fprintf(stderr, "usage: %s T ITERS WS MIN MAX R [RING [live] [pace=OPS]]\n", argv[0]);
     return 2;
   }
   Params p{atoi(argv[1]), atol(argv[2]), atoi(argv[3]), strtoul(argv[4], nullptr, 10),
-           strtoul(argv[5], nullptr, 10), atoi(argv[6]), argc > 7 ? strtoul(argv[7], nullptr, 10) : 8192};
-  const bool track_live = argc > 8 && std::string_view(argv[8]) == "live";
+           strtoul(argv[5], nullptr, 10), atoi(argv[6]), argc > 7 ? strtoul(argv[7], nullptr, 10) : 8192, 0};
+  bool track_live = false, bad_mode = false;
+  for (int a = 8; a < argc; ++a) {  // modes, each at most once
+    std::string_view m(argv[a]);
+    if (m == "live" && !track_live) {
+      track_live = true;
+    } else if (m.starts_with("pace=") && p.pace == 0) {
+      char* end = nullptr;
+      p.pace = strtod(argv[a] + 5, &end);
+      if (*end != '\0' || !(p.pace >= 1)) bad_mode = true;
+    } else {
+      bad_mode = true;
+    }
+  }
   if (p.threads < 1 || p.iters < 1 || p.ws < 1 || p.min > p.max || p.remote_pct < 0 || p.remote_pct > 100 ||
-      p.ring < 1 || argc > 9 || (argc > 8 && !track_live) || (track_live && p.min < sizeof(size_t))) {
+      p.ring < 1 || bad_mode || (track_live && p.min < sizeof(size_t))) {
     fprintf(stderr, "bad arguments\n");
     return 2;
   }
@@ -90,6 +111,7 @@ int main(int argc, char** argv) {
   std::vector<Counts> counts(T);
   std::atomic<int> ready{0}, done{0};
   std::atomic<bool> go{false};
+  std::chrono::steady_clock::time_point t0;  // written before `go`
 
   // `live` tag: std::true_type in the `live` mode, std::false_type otherwise.
   auto release = [](Counts& c, void* q, auto live) {
@@ -152,6 +174,12 @@ int main(int argc, char** argv) {
       if ((i & 15) == 0) drain(me, c, live);
       if constexpr (decltype(live)::value)
         if ((i & 1023) == 0) sample_live(c);
+      if (p.pace > 0 && (i & 255) == 255) {
+        // iteration i + 1 is due at t0 + (i + 1) / (pace / T) seconds
+        auto due = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>((i + 1) * T / p.pace));
+        if (std::chrono::steady_clock::now() < due) std::this_thread::sleep_until(due);
+      }
     }
     if constexpr (decltype(live)::value) sample_live(c);
     for (void* s : slots)
@@ -170,7 +198,7 @@ int main(int argc, char** argv) {
   }
   while (ready.load() < T) {
   }
-  auto t0 = std::chrono::steady_clock::now();
+  t0 = std::chrono::steady_clock::now();
   go.store(true, std::memory_order_release);
   for (auto& t : th) t.join();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -190,11 +218,14 @@ int main(int argc, char** argv) {
     if (c.peak_live > peak_live) peak_live = c.peak_live;
     end_live += c.live.load(std::memory_order_relaxed);
   }
-  printf("bench_random_mixed_mt_remote_malloc T=%d iters=%ld ws=%d size=[%zu,%zu] R=%d ring=%zu%s: "
+  char pace_arg[40] = "";
+  if (p.pace > 0) snprintf(pace_arg, sizeof pace_arg, " pace=%.0f", p.pace);
+  printf("bench_random_mixed_mt_remote_malloc T=%d iters=%ld ws=%d size=[%zu,%zu] R=%d ring=%zu%s%s: "
          "ops=%llu secs=%.3f ops_per_sec=%.0f remote_rate=%.1f%%",
-         T, p.iters, p.ws, p.min, p.max, p.remote_pct, p.ring, track_live ? " live" : "",
+         T, p.iters, p.ws, p.min, p.max, p.remote_pct, p.ring, track_live ? " live" : "", pace_arg,
          static_cast<unsigned long long>(ops), secs, ops / secs, remote_rate);
   if (track_live) printf(" peak_live_kib=%lld", static_cast<long long>(peak_live / 1024));
+  if (p.pace > 0) printf(" pace_held=%d", ops / secs >= 0.97 * p.pace ? 1 : 0);
   printf("\n");
   if (end_live != 0) {  // every object's first word held its size: one was overwritten while live
     fprintf(stderr, "live accounting: %lld bytes left after every free\n", static_cast<long long>(end_live));

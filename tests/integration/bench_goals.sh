@@ -8,7 +8,10 @@
 #     scale's T=16 R=90 peak RSS is 1.6x tcmalloc's; each verdict must say
 #     so, with how many cells failed.
 # Two rounds a cell; the ratios are the same in both, so the paired medians
-# are exactly the ratios written here.
+# are exactly the ratios written here. Both files also hold rss_paced runs (the
+# RSS cell at one pace): the line under the table gives scale / lowest peer at
+# that pace, and leaves out a run that fell behind its pace (pace_held=0), here
+# a huge tcmalloc peak in the fail case.
 set -uo pipefail
 SRC_DIR="${1:?source dir}"
 out="$(mktemp -d)"
@@ -45,12 +48,25 @@ for cell, args in cells.items():
                          "argv": [prog] + [str(x) for x in args], "ok": True, "maxrss_kib": rss[a] * 1024,
                          "params": " ".join(map(str, args)),
                          "fields": {"remote_rate": float(r), "ops": 1000, "secs": 1000 / ops, "ops_per_sec": ops}})
+paced_args = [16, 1000, 400, 16, 2048, 90, 8192, "live", "pace=4000000"]
+paced_rss = {"hz3-scale": 45, "hz3-mutex": 50, "hz3-failfast": 50, "tcmalloc": 60, "jemalloc": 75}
+for rnd in range(2):
+    for a in allocs:
+        held, rss = 1.0, paced_rss[a]
+        if case == "fail" and a == "tcmalloc" and rnd == 1:
+            held, rss = 0.0, 10
+        runs.append({"workload": "rss_paced", "cell": "random_mixed_mt_remote_malloc", "alloc": a, "round": rnd,
+                     "argv": [prog] + [str(x) for x in paced_args], "ok": True, "maxrss_kib": rss * 1024,
+                     "params": " ".join(map(str, paced_args)),
+                     "fields": {"remote_rate": 90.0, "ops": 1000, "secs": 1, "ops_per_sec": 4e6 * (held or 0.5),
+                                "peak_live_kib": 20 * 1024, "pace_held": held}})
 doc = {"machine": {"date": "test", "git_commit": "0" * 40, "git_dirty": False, "nproc": 2, "nproc_available": 2,
                    "cpu": "test", "mem_total": "test", "kernel": "test", "loadavg_start": [0, 0, 0],
                    "loadavg_end": [0, 0, 0], "argv": ["bench/run"], "elapsed_secs": 0},
        "args": {"runs": 2, "iters": 1000, "out": out, "timeout": 60},
        "allocators": {a: None for a in allocs},
-       "workloads": {"random_mixed": {"program": prog, "cells": cells}},
+       "workloads": {"random_mixed": {"program": prog, "cells": cells},
+                     "rss_paced": {"program": prog, "cells": {"random_mixed_mt_remote_malloc": paced_args}}},
        "runs": runs, "probes": [], "callgrind": {}, "redis": None, "notes": [], "failures": []}
 os.makedirs(out, exist_ok=True)
 json.dump(doc, open(os.path.join(out, "results.json"), "w"))
@@ -68,6 +84,8 @@ grep -Eq " 5 of 5 met:$" "$out/pass/report.md" || die "not 5 of 5 met"
 [[ $(grep -c '| met |$' "$out/pass/report.md") -eq 5 ]] || die "not five 'met' verdicts"
 grep -q "150.0 / 120.0 MiB (tcmalloc) = 1.25 | met |" "$out/pass/report.md" || die "RSS line"
 grep -q "T=2 R=50 1.053;" "$out/pass/report.md" || die "scale / best peer at T=2 R=50 is not 1.053"
+grep -q "(4,000,000 iterations a second, rss_paced below), peak RSS scale / lowest peer = 45.0 / 60.0 MiB (tcmalloc) = 0.75.$" \
+  "$out/pass/report.md" || die "paced RSS line"
 
 case=fail
 grep -Eq " 1 of 5 met:$" "$out/fail/report.md" || die "not 1 of 5 met"
@@ -79,4 +97,6 @@ grep -Eq "^\| S142: scale / mutex at R=0 .*T=16 R=0 0\.900 \| \*\*not met\*\* \(
 grep -Eq "^\| failfast / scale at R=90 .*T=8 R=90 0\.800;.*\| \*\*not met\*\* \(1 of 3 cells\) \|$" "$out/fail/report.md" ||
   die "failfast: T=8 R=90 0.800 not judged not met"
 grep -q "192.0 / 120.0 MiB (tcmalloc) = 1.60 | \*\*not met\*\* |" "$out/fail/report.md" || die "RSS 1.60 not judged not met"
+grep -q "peak RSS scale / lowest peer = 45.0 / 60.0 MiB (tcmalloc) = 0.75.$" "$out/fail/report.md" ||
+  die "paced RSS line: the tcmalloc run behind its pace (10 MiB) was not left out"
 echo "bench_goals: ok"
