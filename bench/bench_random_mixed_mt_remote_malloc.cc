@@ -35,20 +35,36 @@
 
 namespace {
 
+// Each side keeps its last sight of the other's index and reads the shared
+// one again only when that sight says full (producer) or empty (consumer).
+// Reading it on every push and pop, as this ring did before, moved the
+// consumer's index line to the producer's core on nearly every push at T=2:
+// those two loads were 34-47% of the program's own time at T2 R90, the cells
+// ran 2.3x slower for every allocator, and which allocator led there turned
+// on how its timing met that ping-pong
+// (docs/measurements/2026-12-05-rss-and-speed.md, section 4).
 struct alignas(64) Ring {  // single producer, single consumer
   std::vector<void*> slots;
-  alignas(64) std::atomic<uint64_t> head{0};  // consumer
-  alignas(64) std::atomic<uint64_t> tail{0};  // producer
+  alignas(64) std::atomic<uint64_t> head{0};  // consumer's
+  uint64_t tail_seen = 0;                      // consumer's last sight of tail
+  alignas(64) std::atomic<uint64_t> tail{0};  // producer's
+  uint64_t head_seen = 0;                      // producer's last sight of head
   bool push(void* p) {
     uint64_t t = tail.load(std::memory_order_relaxed);
-    if (t - head.load(std::memory_order_acquire) == slots.size()) return false;
+    if (t - head_seen == slots.size()) {  // head only grows: a stale sight errs towards full
+      head_seen = head.load(std::memory_order_acquire);
+      if (t - head_seen == slots.size()) return false;
+    }
     slots[t % slots.size()] = p;
     tail.store(t + 1, std::memory_order_release);
     return true;
   }
   void* pop() {
     uint64_t h = head.load(std::memory_order_relaxed);
-    if (h == tail.load(std::memory_order_acquire)) return nullptr;
+    if (h == tail_seen) {  // tail only grows: a stale sight errs towards empty
+      tail_seen = tail.load(std::memory_order_acquire);
+      if (h == tail_seen) return nullptr;
+    }
     void* p = slots[h % slots.size()];
     head.store(h + 1, std::memory_order_release);
     return p;
