@@ -6,7 +6,9 @@
 // Input layout:
 //   byte 0   format version; only 0x01 is run, any other input is ignored
 //   byte 1   flags: bit 0 = free-running mode (collision_fuzz only; ignored by
-//            alloc_ops_fuzz); bits 1..7 reserved, ignored
+//            alloc_ops_fuzz); bit 1 = bins take the live threads' share of
+//            the bin budget, else two batches (kFlagBinShare); bits 2..7
+//            reserved, ignored
 //   byte 2.. ops: an opcode byte (opcode = byte % kNumOps) and its operands;
 //            an op whose operands are cut off by the end of input is dropped
 //
@@ -74,6 +76,10 @@ namespace hz3fuzz {
 
 inline constexpr uint8_t kFormatVersion = 0x01;
 inline constexpr uint8_t kFlagFreeRunning = 0x01;
+// Bins take the live threads' share of the bin budget (config.h
+// kBinBudgetBatches); without it they hold two batches, the size the seeds
+// were written for, so a few dozen frees reach the stash and the boxes.
+inline constexpr uint8_t kFlagBinShare = 0x02;
 inline constexpr int kMaxThreads = 8;
 inline constexpr int kNumSlots = 64;
 inline constexpr int kSlotsPerThreadFree = kNumSlots / kMaxThreads;  // free-running: 8 each
@@ -207,6 +213,9 @@ class Machine {
     if (size_ < 2) return;
     selftest_armed_ = selftest_mode() == 1;
     live_.clear();  // (empty after every input: each object is freed at the end)
+    // Every thread's cache of the last input was torn down, so each one this
+    // input sets up takes the pin (or the share) from its start.
+    hz3_debug_pin_bin_batches((flags & kFlagBinShare) ? 0 : 2);
     if (cfg_.allow_free_running && (flags & kFlagFreeRunning))
       run_free();
     else

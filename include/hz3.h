@@ -51,6 +51,12 @@ HZ3_API int hz3_debug_bind_shard(unsigned shard);
 HZ3_API void hz3_debug_flush_thread(void);
 /* What a thread exit does, without exiting: flush, release the shard. */
 HZ3_API void hz3_debug_thread_detach(void);
+/* Pin the batches a bin holds before it drains (normally the live threads'
+ * share of the bin budget, 2..8) to n (clamped to that range) for every
+ * thread, and set the calling thread's bin caps to it now; other threads'
+ * bins take it at their next refill. 0 unpins. For tests and fuzz inputs
+ * written for a fixed bin size. */
+HZ3_API void hz3_debug_pin_bin_batches(unsigned n);
 
 typedef struct hz3_heap_report {
   size_t carved;      /* objects ever carved from pages */

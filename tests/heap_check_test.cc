@@ -159,6 +159,7 @@ TEST_F(HeapCheck, CrossThreadFreeMT) {
 
 // Objects in a live thread's cache and stash are counted through the registry.
 TEST_F(HeapCheck, OtherLiveThreadCachesAreCountedMT) {
+  hz3test::PinBinBatches two;  // t's bins fill and its remote frees reach the stash
   constexpr int kN = 300;
   std::vector<void*> mine(kN), held;
   for (int i = 0; i < kN; ++i) mine[i] = hz3_malloc(200);  // main's objects

@@ -224,6 +224,7 @@ TEST_F(RemoteFreeMT, FreeAfterOwnerExitedThenShardReused) {
 // Remote frees to many (owner, class) keys: the direct-mapped stash displaces
 // and flushes entries; nothing may be lost on the way.
 TEST_F(RemoteFreeMT, StashCollisionsAcrossOwnersAndClasses) {
+  hz3test::PinBinBatches two;  // three reps a class fill a two-batch bin of the large classes
   constexpr int kOwners = 3;
   std::vector<std::vector<void*>> objs(kOwners);
   hz3test::Barrier allocated(kOwners + 1), done(kOwners + 1);

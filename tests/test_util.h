@@ -52,6 +52,15 @@ inline void RemoteFreesToStash() {
   for (hz3::Bin& b : hz3::t_cache->bins) b.cap = b.count;
 }
 
+// Bins of two batches (the class cap) for the scope, whatever the number of
+// live threads: for tests whose counts were written for that size.
+struct PinBinBatches {
+  explicit PinBinBatches(unsigned n = 2) { hz3_debug_pin_bin_batches(n); }
+  ~PinBinBatches() { hz3_debug_pin_bin_batches(0); }
+  PinBinBatches(const PinBinBatches&) = delete;
+  PinBinBatches& operator=(const PinBinBatches&) = delete;
+};
+
 // True for an object carved from a segment page (a size-class object), false
 // for a large mapping or a foreign pointer.
 inline bool IsSegmentObject(const void* p) {

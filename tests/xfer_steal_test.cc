@@ -316,6 +316,7 @@ TEST_F(XferStealMT, RemoteFreeIntoABinWithRoomIsReusedHere) {
 // A full bin sends a remote free home at once: the objects that found room
 // stay in the bin, the rest go to the stash entry toward their owner.
 TEST_F(XferStealMT, RemoteFreeIntoAFullBinGoesToTheStash) {
+  hz3test::PinBinBatches two;  // the bin's room: the class cap
   constexpr size_t kFullSize = 448;  // a class no other test here uses
   const uint32_t sc = hz3::size_to_class(kFullSize);
   IdleOwner a(hz3::class_cap(sc) + 4, kFullSize, Frees::kNone);

@@ -143,7 +143,8 @@ void* alloc_slow(uint32_t sc) {
     return enomem();
   }
   shelf_put(tc->shelf, sc, stock);  // what is left, where a thread about to carve can take it
-  bin.cap = b.n - 1 > class_cap(sc) ? b.n - 1 : class_cap(sc);
+  const uint32_t cap = bin_cap(sc);
+  bin.cap = b.n - 1 > cap ? b.n - 1 : cap;
   void* p = b.head;
   bin.head = next_of(p);
   bin.count = b.n - 1;

@@ -138,4 +138,14 @@ inline constexpr bool kCarveLocked = kOwnerExclAlways || !kCollisionFailfast;
 inline constexpr bool kShardsShared = !kCollisionFailfast;
 inline constexpr unsigned kSharedRefillBatches = 8;
 
+// Batches a bin holds before it drains (thread_cache.h bin_cap): a budget of
+// kBinBudgetBatches a class shared among the live thread caches, at least
+// the class cap's two (size_class.h) and at most kBinMaxBatches. With few
+// threads a bin absorbs more of the swing between a class's frees and
+// mallocs before it sends objects home and refills (T=2: 2-5% faster);
+// from 12 threads on every bin keeps the two-batch cap, so the many-thread
+// footprint is unchanged (docs/measurements/2026-12-05-rss-and-speed.md).
+inline constexpr unsigned kBinBudgetBatches = 24;
+inline constexpr unsigned kBinMaxBatches = 8;
+
 }  // namespace hz3

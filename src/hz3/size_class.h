@@ -83,7 +83,8 @@ inline constexpr BatchTable kBatchTable = [] {
   return t;
 }();
 inline constexpr uint32_t class_batch(uint32_t sc) { return kBatchTable.n[sc]; }
-// A thread-cache bin holds at most two batches before it drains one.
+// The smallest cap of a thread-cache bin: two batches before it drains one.
+// With few live threads a bin may hold more (thread_cache.h bin_cap).
 inline constexpr uint32_t class_cap(uint32_t sc) { return 2 * class_batch(sc); }
 
 // Object index of byte offset `off` (< 64 KiB) in a page of class sc, without

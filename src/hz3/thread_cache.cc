@@ -5,6 +5,7 @@
 #include <atomic>
 #include <new>
 
+#include "hz3/config.h"
 #include "hz3/list_failfast.h"
 #include "hz3/meta_arena.h"
 #include "hz3/mutex.h"
@@ -15,16 +16,27 @@ namespace hz3 {
 
 constinit ThreadCache g_empty_cache;
 HZ3_TLS ThreadCache* t_cache = &g_empty_cache;
+constinit std::atomic<uint32_t> g_bin_batches{kBinMaxBatches};
 
 namespace {
 
 constinit Mutex g_registry_lock;
 constinit ThreadCache* g_registry = nullptr;    // live caches, under g_registry_lock
 constinit ThreadCache* g_recycled = nullptr;    // caches of exited threads, under g_registry_lock
+constinit uint32_t g_live_caches = 0;           // caches in g_registry, under g_registry_lock
+constinit uint32_t g_pinned_batches = 0;        // hz3_debug_pin_bin_batches, under g_registry_lock
 constinit pthread_key_t g_exit_key;
 constinit std::atomic<int> g_key_state{0};      // 0 none, 1 creating, 2 ready
 
 void on_thread_exit(void*) { thread_cache_teardown(); }
+
+// Under g_registry_lock, after g_live_caches changed.
+void share_bin_budget() {
+  uint32_t b = g_pinned_batches ? g_pinned_batches
+                                : (g_live_caches ? kBinBudgetBatches / g_live_caches : kBinMaxBatches);
+  b = b < 2 ? 2 : (b > kBinMaxBatches ? kBinMaxBatches : b);
+  g_bin_batches.store(b, std::memory_order_relaxed);
+}
 
 void ensure_exit_key() {
   if (HZ3_LIKELY(g_key_state.load(std::memory_order_acquire) == 2)) return;
@@ -55,7 +67,6 @@ ThreadCache* thread_cache_init() {
   else tc = static_cast<ThreadCache*>(meta_alloc(sizeof(ThreadCache)));
   tc = new (tc) ThreadCache;
   tc->stash.shadow = stash_shadow_attach(shadow);
-  for (uint32_t sc = 0; sc < kNumClasses; ++sc) tc->bins[sc].cap = class_cap(sc);
   tc->shard = shard_claim();
   tc->flight.note(FlightOp::kClaim, FlightBox::kShard, tc->shard, 0, nullptr, 0);
   {
@@ -63,7 +74,10 @@ ThreadCache* thread_cache_init() {
     tc->reg_next = g_registry;
     if (g_registry) g_registry->reg_prev = tc;
     g_registry = tc;
+    ++g_live_caches;
+    share_bin_budget();
   }
+  for (uint32_t sc = 0; sc < kNumClasses; ++sc) tc->bins[sc].cap = bin_cap(sc);
   t_cache = tc;
   // A non-null value makes the key's destructor run at thread exit.
   pthread_setspecific(g_exit_key, tc);
@@ -103,6 +117,8 @@ void thread_cache_teardown() {
   LockGuard g(g_registry_lock);
   if (tc->reg_prev) tc->reg_prev->reg_next = tc->reg_next; else g_registry = tc->reg_next;
   if (tc->reg_next) tc->reg_next->reg_prev = tc->reg_prev;
+  --g_live_caches;
+  share_bin_budget();
   tc->reg_prev = nullptr;
   tc->reg_next = g_recycled;
   g_recycled = tc;
@@ -165,6 +181,17 @@ bool registry_try_for_each(void (*fn)(ThreadCache*, void*), void* arg) {
 }
 
 ThreadCache* registry_head_unlocked() { return g_registry; }
+
+uint32_t live_caches() {
+  LockGuard g(g_registry_lock);
+  return g_live_caches;
+}
+
+void pin_bin_batches(uint32_t n) {
+  LockGuard g(g_registry_lock);
+  g_pinned_batches = n;
+  share_bin_budget();
+}
 
 void registry_fork_lock() { g_registry_lock.lock(); }
 void registry_fork_unlock() { g_registry_lock.unlock(); }

@@ -14,6 +14,7 @@
 // real cache. A cache is owned by its thread; the registry links it for the
 // quiescent heap check.
 #pragma once
+#include <atomic>
 #include <cstdint>
 
 #include "hz3/carrier.h"
@@ -30,6 +31,17 @@ struct Bin {
   uint32_t count = 0;
   uint32_t cap = 0;
 };
+
+// Batches a bin of any class holds now: kBinBudgetBatches (config.h) over the
+// live thread caches, within [2, kBinMaxBatches]. Written under the registry
+// lock when a cache starts or ends, read by refills (relaxed: a refill that
+// reads a stale share only sizes one bin by it until its next refill).
+extern std::atomic<uint32_t> g_bin_batches;
+inline uint32_t bin_cap(uint32_t sc) { return g_bin_batches.load(std::memory_order_relaxed) * class_batch(sc); }
+// Live thread caches (tests).
+uint32_t live_caches();
+// hz3_debug_pin_bin_batches: n batches for every bin from now on, 0 = the share.
+void pin_bin_batches(uint32_t n);
 
 struct ThreadCache {
   Bin bins[kNumClasses];
