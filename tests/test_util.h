@@ -52,8 +52,8 @@ inline void RemoteFreesToStash() {
   for (hz3::Bin& b : hz3::t_cache->bins) b.cap = b.count;
 }
 
-// Bins of two batches (the class cap) for the scope, whatever the number of
-// live threads: for tests whose counts were written for that size.
+// Bins of n batches (default two, the class cap) for the scope, whatever the
+// number of live threads: for tests whose counts were written for that size.
 struct PinBinBatches {
   explicit PinBinBatches(unsigned n = 2) { hz3_debug_pin_bin_batches(n); }
   ~PinBinBatches() { hz3_debug_pin_bin_batches(0); }

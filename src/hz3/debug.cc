@@ -258,8 +258,7 @@ void hz3_debug_thread_detach(void) { thread_cache_teardown(); }
 
 void hz3_debug_pin_bin_batches(unsigned n) {
   pin_bin_batches(n);
-  ThreadCache* tc = current_cache();
-  for (uint32_t sc = 0; sc < kNumClasses; ++sc) tc->bins[sc].cap = bin_cap(sc);
+  reset_bin_caps(current_cache());
 }
 
 int hz3_debug_heap_check(void* const* live, size_t nlive, hz3_heap_report* report) {

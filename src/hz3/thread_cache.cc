@@ -77,7 +77,7 @@ ThreadCache* thread_cache_init() {
     ++g_live_caches;
     share_bin_budget();
   }
-  for (uint32_t sc = 0; sc < kNumClasses; ++sc) tc->bins[sc].cap = bin_cap(sc);
+  reset_bin_caps(tc);
   t_cache = tc;
   // A non-null value makes the key's destructor run at thread exit.
   pthread_setspecific(g_exit_key, tc);
@@ -191,6 +191,10 @@ void pin_bin_batches(uint32_t n) {
   LockGuard g(g_registry_lock);
   g_pinned_batches = n;
   share_bin_budget();
+}
+
+void reset_bin_caps(ThreadCache* tc) {
+  for (uint32_t sc = 0; sc < kNumClasses; ++sc) tc->bins[sc].cap = bin_cap(sc);
 }
 
 void registry_fork_lock() { g_registry_lock.lock(); }

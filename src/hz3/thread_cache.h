@@ -42,6 +42,8 @@ inline uint32_t bin_cap(uint32_t sc) { return g_bin_batches.load(std::memory_ord
 uint32_t live_caches();
 // hz3_debug_pin_bin_batches: n batches for every bin from now on, 0 = the share.
 void pin_bin_batches(uint32_t n);
+// Every bin of tc to bin_cap now (a new cache; the caller's after a pin).
+void reset_bin_caps(ThreadCache* tc);
 
 struct ThreadCache {
   Bin bins[kNumClasses];
