@@ -1,6 +1,9 @@
 // Raw OS mappings and the metadata arena.
 #include <sys/mman.h>
 
+#include <atomic>
+#include <cerrno>
+
 #include "hz3/config.h"
 #include "hz3/failfast.h"
 #include "hz3/meta_arena.h"
@@ -63,6 +66,28 @@ void* os_map_aligned(size_t bytes, size_t align) {
 }
 
 void os_unmap(void* p, size_t bytes) { ::munmap(p, bytes); }
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14; older headers lack the name
+#endif
+
+namespace {
+constinit std::atomic<bool> g_populate_off{false};  // the kernel said no once: stop asking
+constinit std::atomic<size_t> g_populated{0};
+}  // namespace
+
+void os_populate(void* p, size_t bytes) {
+  if (g_populate_off.load(std::memory_order_relaxed)) return;
+  const int saved = errno;  // a malloc that succeeds leaves errno as it found it
+  if (::madvise(p, bytes, MADV_POPULATE_WRITE) == 0)
+    g_populated.fetch_add(bytes, std::memory_order_relaxed);
+  else if (errno == EINVAL || errno == ENOSYS)
+    g_populate_off.store(true, std::memory_order_relaxed);
+  // Anything else (ENOMEM, EINTR): the carve's own writes fault the pages in, as before.
+  errno = saved;
+}
+
+size_t os_populated_bytes() { return g_populated.load(std::memory_order_relaxed); }
 
 namespace {
 constinit Mutex g_meta_lock;

@@ -30,6 +30,7 @@ struct CarveCursor {
   char* cur = nullptr;  // next object to carve in the current page
   char* end = nullptr;  // end of the last whole object of that page
   PageDesc* page = nullptr;
+  char* touched = nullptr;  // end of the page's memory known to be backed (os_populate)
 };
 
 struct alignas(kCacheLine) Shard {
