@@ -72,7 +72,9 @@ void os_unmap(void* p, size_t bytes) { ::munmap(p, bytes); }
 #endif
 
 namespace {
-constinit std::atomic<bool> g_populate_off{false};  // the kernel said no once: stop asking
+// The kernel said no once (no MADV_POPULATE_WRITE, or pages over 4 KiB, where
+// carve's 4 KiB-aligned ranges are EINVAL): stop asking.
+constinit std::atomic<bool> g_populate_off{false};
 constinit std::atomic<size_t> g_populated{0};
 }  // namespace
 
