@@ -22,8 +22,6 @@ namespace {
 
 using namespace hz3;
 
-constexpr size_t kOsPage = 4096;
-
 // Whether this kernel has MADV_POPULATE_WRITE (5.14 on), asked directly.
 bool KernelPopulates() {
   void* p = mmap(nullptr, kOsPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -18,10 +18,10 @@ int hz3_posix_memalign(void** out, size_t align, size_t size) {
   return posix_memalign_impl(out, align, size);
 }
 void* hz3_aligned_alloc(size_t align, size_t size) { return aligned_alloc_impl(align, size); }
-void* hz3_valloc(size_t size) { return memalign_impl(4096, size); }
+void* hz3_valloc(size_t size) { return memalign_impl(kOsPage, size); }
 void* hz3_pvalloc(size_t size) {
-  if (size > SIZE_MAX - 4096) return memalign_impl(4096, SIZE_MAX);  // ENOMEM
-  return memalign_impl(4096, align_up(size ? size : 1, 4096));
+  if (size > SIZE_MAX - kOsPage) return memalign_impl(kOsPage, SIZE_MAX);  // ENOMEM
+  return memalign_impl(kOsPage, align_up(size ? size : 1, kOsPage));
 }
 size_t hz3_malloc_usable_size(const void* p) { return usable_size_impl(p); }
 const char* hz3_config_string(void) { return config_line(); }

@@ -11,7 +11,6 @@ namespace {
 constinit Mutex g_large_lock;
 constinit LargeHeader* g_large_list = nullptr;  // under g_large_lock
 constinit size_t g_large_count = 0;             // under g_large_lock
-constexpr size_t kOsPage = 4096;
 }  // namespace
 
 void* large_alloc(size_t size, size_t align) {

@@ -30,7 +30,7 @@ constexpr uintptr_t kRegionEnd = uintptr_t{0x400000000000};   // 64 TiB
 constinit uintptr_t g_region_next = kRegionBase;  // under the scheduler's baton, or quiescent
 
 void* region_map(size_t bytes, size_t align) {
-  bytes = align_up(bytes, 4096);
+  bytes = align_up(bytes, kOsPage);
   for (int tries = 0; tries < 8; ++tries) {
     uintptr_t at = align_up(g_region_next, align);
     if (at < g_region_next || at > kRegionEnd || kRegionEnd - at < bytes) return nullptr;
@@ -73,7 +73,7 @@ void os_unmap(void* p, size_t bytes) { ::munmap(p, bytes); }
 
 namespace {
 // The kernel said no once (no MADV_POPULATE_WRITE, or pages over 4 KiB, where
-// carve's 4 KiB-aligned ranges are EINVAL): stop asking.
+// carve's kOsPage-aligned ranges are EINVAL): stop asking.
 constinit std::atomic<bool> g_populate_off{false};
 constinit std::atomic<size_t> g_populated{0};
 }  // namespace
@@ -102,7 +102,7 @@ void* meta_alloc(size_t bytes) {
   bytes = align_up(bytes, kCacheLine);
   LockGuard g(g_meta_lock);
   if (static_cast<size_t>(g_meta_end - g_meta_cur) < bytes) {
-    size_t chunk = bytes > kMetaChunk ? align_up(bytes, 4096) : kMetaChunk;
+    size_t chunk = bytes > kMetaChunk ? align_up(bytes, kOsPage) : kMetaChunk;
     char* c = static_cast<char*>(os_map(chunk));
     if (!c) failfast("os_out_of_memory", "meta_arena", kNoShardField, kNoScField, nullptr,
                      LineBuf().kv("bytes", chunk));

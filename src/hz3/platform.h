@@ -27,6 +27,8 @@
 namespace hz3 {
 
 inline constexpr size_t kCacheLine = 64;
+// The OS page hz3 assumes (x86-64 Linux): mapping, populate and valloc granule.
+inline constexpr size_t kOsPage = 4096;
 
 // Anonymous private read/write mapping; nullptr on failure.
 void* os_map(size_t bytes);

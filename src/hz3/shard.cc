@@ -83,11 +83,12 @@ uint32_t carve(uint16_t shard, uint32_t sc, uint32_t want, Batch& out) {
   // holds a link, so the RSS is what the links make it; a larger object's
   // inner pages are left for the program to touch. Fewer than two new pages:
   // the fault costs as much as the call (bench_page_fault).
-  if (size <= 4096) {
+  if (size <= kOsPage) {
     char* back_end = reinterpret_cast<char*>(
-        align_up(reinterpret_cast<uintptr_t>(p + size_t{k - 1} * size + sizeof(void*)), 4096));
+        align_up(reinterpret_cast<uintptr_t>(p + size_t{k - 1} * size + sizeof(void*)), kOsPage));
     if (back_end > c.touched) {
-      if (back_end - c.touched >= 2 * 4096) os_populate(c.touched, static_cast<size_t>(back_end - c.touched));
+      const size_t fresh_bytes = static_cast<size_t>(back_end - c.touched);
+      if (fresh_bytes >= 2 * kOsPage) os_populate(c.touched, fresh_bytes);
       c.touched = back_end;
     }
   }
