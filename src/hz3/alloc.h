@@ -47,6 +47,9 @@ HZ3_ALWAYS_INLINE void* alloc_class(uint32_t sc) {
     // The next malloc of this class reads next's link; remote frees leave it
     // cold in our cache, so start loading it now (never faults, even on null).
     __builtin_prefetch(next);
+    // Fail-fast lanes: the next pop's check reads next's page descriptor, a
+    // line of another page of the segment header; start that load too.
+    if constexpr (kListFailfast) __builtin_prefetch(&page_desc_of(next));
     --b.count;
     if constexpr (kAsanPoison) asan_unpoison(p, class_size(sc));
     return p;
