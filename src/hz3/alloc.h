@@ -49,7 +49,7 @@ HZ3_ALWAYS_INLINE void* alloc_class(uint32_t sc) {
     __builtin_prefetch(next);
     // Fail-fast lanes: the next pop's check reads next's page descriptor, a
     // line of another page of the segment header; start that load too.
-    if constexpr (kListFailfast) __builtin_prefetch(&page_desc_of(next));
+    if constexpr (kListFailfast) __builtin_prefetch(page_desc_addr(next));
     --b.count;
     if constexpr (kAsanPoison) asan_unpoison(p, class_size(sc));
     return p;

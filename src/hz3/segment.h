@@ -12,6 +12,7 @@
 // handed the object over.
 #pragma once
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "hz3/platform.h"
@@ -61,6 +62,12 @@ HZ3_ALWAYS_INLINE unsigned page_index_of(const void* p) {
                                (kPagesPerSegment - 1));
 }
 HZ3_ALWAYS_INLINE PageDesc& page_desc_of(const void* p) { return segment_of(p)->pages[page_index_of(p)]; }
+// Where p's page descriptor would be, by arithmetic alone: for a prefetch,
+// which may be handed null (page_desc_of(nullptr) is undefined behaviour).
+HZ3_ALWAYS_INLINE const void* page_desc_addr(const void* p) {
+  const uintptr_t seg = reinterpret_cast<uintptr_t>(p) & ~(kSegmentSize - 1);
+  return reinterpret_cast<const void*>(seg + offsetof(Segment, pages) + page_index_of(p) * sizeof(PageDesc));
+}
 
 // New segment for `owner`, registered in the segment map; nullptr on OOM.
 Segment* segment_create(uint16_t owner);
