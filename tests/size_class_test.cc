@@ -1,11 +1,13 @@
 // Size classes, aligned classes and the alignment of what hz3 hands out.
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <vector>
 
 #include "hz3.h"
+#include "hz3/segment.h"
 #include "hz3/size_class.h"
 #include "test_util.h"
 
@@ -89,6 +91,21 @@ TEST(SizeClass, AlignedClassesAreMultiplesOfTheAlignment) {
     EXPECT_EQ(aligned_size_to_class(kMaxClassSize + 1, align), kNumClasses);
     EXPECT_EQ(aligned_size_to_class(SIZE_MAX, align), kNumClasses);
   }
+}
+
+// The address a fail-fast malloc prefetches for the next pop's check
+// (alloc.h) is that object's page descriptor, worked out by arithmetic
+// alone: the same as page_desc_of for any object, and no access for the
+// null at a bin's end (UBSan's presets run this).
+TEST(SegmentLayout, PageDescAddrIsTheObjectsPageDescriptor) {
+  for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
+    void* p = hz3_malloc(class_size(sc));
+    ASSERT_NE(p, nullptr);
+    // Each class carves its own pages, so the page index differs from class to class.
+    EXPECT_EQ(page_desc_addr(p), &page_desc_of(p)) << "sc=" << sc;
+    hz3_free(p);
+  }
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(page_desc_addr(nullptr)), offsetof(Segment, pages));
 }
 
 TEST(SizeClass, MallocIsSixteenAlignedWithClassUsableSize) {
