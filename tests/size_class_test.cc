@@ -101,7 +101,7 @@ TEST(SegmentLayout, PageDescAddrIsTheObjectsPageDescriptor) {
   for (uint32_t sc = 0; sc < kNumClasses; ++sc) {
     void* p = hz3_malloc(class_size(sc));
     ASSERT_NE(p, nullptr);
-    // Each class carves its own pages, so the page index differs from class to class.
+    // Each class carves its own pages, so the loop meets many pages and segments.
     EXPECT_EQ(page_desc_addr(p), &page_desc_of(p)) << "sc=" << sc;
     hz3_free(p);
   }

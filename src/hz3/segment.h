@@ -64,8 +64,10 @@ HZ3_ALWAYS_INLINE unsigned page_index_of(const void* p) {
 HZ3_ALWAYS_INLINE PageDesc& page_desc_of(const void* p) { return segment_of(p)->pages[page_index_of(p)]; }
 // Where p's page descriptor would be, by arithmetic alone: for a prefetch,
 // which may be handed null (page_desc_of(nullptr) is undefined behaviour).
+// The sum is taken on the integer: a non-zero offset added to a null pointer
+// is undefined as well.
 HZ3_ALWAYS_INLINE const void* page_desc_addr(const void* p) {
-  const uintptr_t seg = reinterpret_cast<uintptr_t>(p) & ~(kSegmentSize - 1);
+  const uintptr_t seg = reinterpret_cast<uintptr_t>(segment_of(p));
   return reinterpret_cast<const void*>(seg + offsetof(Segment, pages) + page_index_of(p) * sizeof(PageDesc));
 }
 
