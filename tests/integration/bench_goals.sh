@@ -121,7 +121,7 @@ grep -Eq "^\| scale / best peer .* T=2 R=50 0\.950; .*\| \*\*not met\*\* \(1 of 
   die "scale / best peer: T=2 R=50 0.950 not judged 1 of 9 cells not met"
 grep -Eq "^\| S142: scale / mutex at R=50 and R=90, T=8 and T=16 \| ≥ 1\.05 \| T=8 R=50 1\.100; T=8 R=90 1\.111; T=16 R=50 1\.111; T=16 R=90 1\.111 \| met \| T=8 R=50 \[1\.00, 1\.20\] 94% \|$" \
   "$out/fail/report.md" || die "S142 R50/R90: met over T=8 and T=16 only, with T=8 R=50 (1.00-1.20 over the rounds) named undecided"
-grep -q "^Not judged: scale / mutex at R=50 and R=90 below .*: T=2 R=50 1.111 \[1.11, 1.11\] 94%; T=2 R=90 1.000 \[1.00, 1.00\] 94%.$" \
+grep -q "^Not judged: scale / mutex at R=50 and R=90 outside .*: T=2 R=50 1.111 \[1.11, 1.11\] 94%; T=2 R=90 1.000 \[1.00, 1.00\] 94%.$" \
   "$out/fail/report.md" || die "S142 at T=2 (1.000 at R=90) not printed under the table as not judged"
 grep -Eq "^\| S142: scale / mutex at R=0 .*T=16 R=0 0\.900 \| \*\*not met\*\* \(1 of 3 cells\) \| none \|$" "$out/fail/report.md" ||
   die "S142 at R=0: T=16 R=0 0.900 not judged a regression"
